@@ -1,0 +1,630 @@
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import plaintext2html
+from odoo.tools.mimetypes import guess_mimetype
+
+PRIORITIES = [
+    ("0", "Low"),
+    ("1", "Normal"),
+    ("2", "High"),
+    ("3", "Urgent"),
+]
+STATES = [
+    ("new", "New"),
+    ("open", "Open"),
+    ("resolved", "Resolved"),
+]
+# Fields sent in bus notifications and shown to customers: nothing internal.
+PUBLIC_FIELDS = [
+    "id",
+    "reference",
+    "name",
+    "state",
+    "priority",
+    "partner_id",
+    "user_id",
+    "channel_id",
+    "create_date",
+    "resolved_date",
+]
+# A change of one of these fields is a domain event ("updated" or "resolved").
+EVENT_FIELDS = {"state", "priority", "user_id", "name", "livechat_channel_id"}
+SUBJECT_MAX_LENGTH = 200
+MESSAGE_MAX_LENGTH = 10000
+MAX_FILES_PER_MESSAGE = 10
+DEFAULT_MAX_UPLOAD_MB = 10
+# Checked on the content, never on the file name: what a customer may upload.
+ALLOWED_MIMETYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+}
+
+
+class ImLivechatTicket(models.Model):
+    _name = "im_livechat.ticket"
+    _description = "Support Ticket"
+    # rating.mixin inherits mail.thread: it must come first for the MRO.
+    _inherit = [
+        "rating.mixin",
+        "mail.thread",
+        "mail.activity.mixin",
+        "portal.mixin",
+        "bus.listener.mixin",
+    ]
+    _order = "priority desc, create_date asc, id asc"
+    _rec_names_search = ["name", "reference"]
+
+    def _default_livechat_channel_id(self):
+        return self.env.ref(
+            "im_livechat_ticket.im_livechat_channel_customer_support",
+            raise_if_not_found=False,
+        )
+
+    name = fields.Char("Subject", required=True, tracking=True)
+    reference = fields.Char(readonly=True, copy=False, index=True, default="/")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id",
+        string="Customer Company",
+        store=True,
+        index=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Agent",
+        index=True,
+        tracking=True,
+        domain=lambda self: [
+            ("groups_id", "in", self.env.ref("im_livechat.im_livechat_group_user").id)
+        ],
+    )
+    livechat_channel_id = fields.Many2one(
+        "im_livechat.channel",
+        string="Support Team",
+        required=True,
+        index=True,
+        tracking=True,
+        default=_default_livechat_channel_id,
+    )
+    channel_id = fields.Many2one(
+        "discuss.channel",
+        string="Conversation",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    priority = fields.Selection(PRIORITIES, default="1", required=True, index=True, tracking=True)
+    state = fields.Selection(
+        STATES, default="new", required=True, index=True, readonly=True, tracking=True, copy=False
+    )
+    resolved_date = fields.Datetime(readonly=True, copy=False)
+    first_response_date = fields.Datetime(readonly=True, copy=False)
+    last_activity_date = fields.Datetime(
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Date of the last message in the conversation.",
+    )
+    first_message = fields.Text(
+        compute="_compute_first_message",
+        readonly=False,
+        help="The customer's first message, posted in the conversation on creation.",
+    )
+    customer_unread_count = fields.Integer(
+        compute="_compute_unread_counts",
+        help="Messages of the conversation the customer has not seen yet.",
+    )
+    agent_unread_count = fields.Integer(
+        compute="_compute_unread_counts",
+        help="Messages of the conversation the assigned agent has not seen yet.",
+    )
+    message_count = fields.Integer(
+        "Conversation Messages",
+        compute="_compute_conversation_message_count",
+    )
+
+    _sql_constraints = [
+        ("reference_uniq", "unique(reference)", "The ticket reference must be unique."),
+    ]
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for ticket in self:
+            ticket.access_url = f"/my/tickets/{ticket.id}"
+
+    @api.depends("reference", "name")
+    def _compute_display_name(self):
+        for ticket in self:
+            ticket.display_name = (
+                f"{ticket.reference} {ticket.name}"
+                if ticket.reference and ticket.reference != "/"
+                else ticket.name
+            )
+
+    def _compute_first_message(self):
+        # Write-only: the message lives in the conversation, never twice.
+        self.first_message = False
+
+    @api.depends("channel_id", "partner_id", "user_id")
+    def _compute_unread_counts(self):
+        # sudo: discuss.channel.member - unread counters of the ticket's parties only
+        members = (
+            self.env["discuss.channel.member"]
+            .sudo()
+            .search([("channel_id", "in", self.channel_id.ids)])
+        )
+        counter = {
+            (member.channel_id.id, member.partner_id.id): member.message_unread_counter
+            for member in members
+        }
+        for ticket in self:
+            channel_id = ticket.channel_id.id
+            ticket.customer_unread_count = counter.get((channel_id, ticket.partner_id.id), 0)
+            ticket.agent_unread_count = counter.get((channel_id, ticket.user_id.partner_id.id), 0)
+
+    def _compute_conversation_message_count(self):
+        # sudo: mail.message - counting the conversation's messages of readable tickets
+        groups = (
+            self.env["mail.message"]
+            .sudo()
+            ._read_group(
+                [
+                    ("model", "=", "discuss.channel"),
+                    ("res_id", "in", self.channel_id.ids),
+                    ("message_type", "=", "comment"),
+                ],
+                ["res_id"],
+                ["__count"],
+            )
+        )
+        counts = dict(groups)
+        for ticket in self:
+            ticket.message_count = counts.get(ticket.channel_id.id, 0)
+
+    @api.constrains("name")
+    def _check_name(self):
+        for ticket in self:
+            if not (ticket.name or "").strip():
+                raise ValidationError(self.env._("A ticket needs a subject."))
+            if len(ticket.name) > SUBJECT_MAX_LENGTH:
+                raise ValidationError(
+                    self.env._(
+                        "The subject is too long (%(length)s characters, at most %(max)s).",
+                        length=len(ticket.name),
+                        max=SUBJECT_MAX_LENGTH,
+                    )
+                )
+
+    @api.constrains("user_id")
+    def _check_user_id(self):
+        for ticket in self.filtered("user_id"):
+            if not ticket.user_id.has_group("im_livechat.im_livechat_group_user"):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s is not a live chat operator and cannot work on tickets.",
+                        user=ticket.user_id.name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        first_messages = []
+        for vals in vals_list:
+            first_messages.append(vals.pop("first_message", False))
+            if not vals.get("reference") or vals["reference"] == "/":
+                vals["reference"] = self.env["ir.sequence"].next_by_code("im_livechat.ticket") or "/"
+            if not vals.get("user_id"):
+                team = self.env["im_livechat.channel"].browse(
+                    vals.get("livechat_channel_id") or self._default_livechat_channel_id().id
+                )
+                vals["user_id"] = team.exists() and team._get_ticket_agent().id
+        tickets = super().create(vals_list)
+        for ticket, first_message in zip(tickets, first_messages):
+            ticket._create_conversation()
+            if first_message:
+                ticket._post_customer_message(first_message)
+            elif not self.env.context.get("im_livechat_ticket_first_message_follows"):
+                ticket._post_notice(self.env._("Ticket %(reference)s created.", reference=ticket.reference))
+        tickets._send_ticket_event("created")
+        return tickets
+
+    def write(self, vals):
+        if "partner_id" in vals and any(ticket.channel_id for ticket in self):
+            for ticket in self:
+                if ticket.partner_id.id != vals["partner_id"] and ticket.channel_id:
+                    raise UserError(
+                        self.env._("The customer of a ticket cannot change once it has a conversation.")
+                    )
+        agents_before = {ticket: ticket.user_id for ticket in self}
+        result = super().write(vals)
+        if "user_id" in vals:
+            for ticket in self:
+                if ticket.user_id != agents_before[ticket]:
+                    ticket._sync_conversation_agent()
+        if EVENT_FIELDS & set(vals):
+            self._send_ticket_event("resolved" if vals.get("state") == "resolved" else "updated")
+        return result
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
+
+    def action_resolve(self):
+        for ticket in self:
+            if ticket.state == "resolved":
+                raise UserError(
+                    self.env._("Ticket %(reference)s is already resolved.", reference=ticket.reference)
+                )
+        self.write({"state": "resolved", "resolved_date": fields.Datetime.now()})
+        for ticket in self:
+            if ticket.channel_id:
+                # sudo: discuss.channel - agents may not write livechat sessions they do not own
+                ticket.channel_id.sudo().livechat_active = False
+            ticket._post_notice(
+                self.env._("%(user)s resolved this ticket.", user=self.env.user.name)
+            )
+        return True
+
+    def action_reopen(self):
+        for ticket in self:
+            if ticket.state != "resolved":
+                raise UserError(
+                    self.env._(
+                        "Ticket %(reference)s is not resolved: only a resolved ticket can be reopened.",
+                        reference=ticket.reference,
+                    )
+                )
+        for ticket in self:
+            ticket.write(
+                {
+                    "state": "open" if ticket.first_response_date else "new",
+                    "resolved_date": False,
+                }
+            )
+            if ticket.channel_id:
+                # sudo: discuss.channel - reopening makes the conversation active again
+                ticket.channel_id.sudo().livechat_active = True
+            ticket._post_notice(
+                self.env._("%(user)s reopened this ticket.", user=self.env.user.name)
+            )
+        return True
+
+    def action_assign(self, user=None):
+        """Assign the tickets to ``user`` (a res.users record or id), by default
+        the current user ("Assign to me")."""
+        if isinstance(user, int):
+            user = self.env["res.users"].browse(user)
+        user = user or self.env.user
+        for ticket in self:
+            if ticket.state == "resolved":
+                raise UserError(
+                    self.env._(
+                        "Ticket %(reference)s is resolved: reopen it before assigning it.",
+                        reference=ticket.reference,
+                    )
+                )
+        self.write({"user_id": user.id})
+        return True
+
+    def action_open_conversation(self):
+        """Open the ticket's conversation in Discuss."""
+        self.ensure_one()
+        if not self.channel_id:
+            raise UserError(self.env._("This ticket has no conversation."))
+        return {
+            "type": "ir.actions.client",
+            "tag": "mail.action_discuss",
+            "params": {"active_id": self.channel_id.id},
+        }
+
+    # ------------------------------------------------------------
+    # Business
+    # ------------------------------------------------------------
+
+    @api.model
+    def _portal_create_ticket(self, name, message, priority=None, attachments=()):
+        """Open a ticket for the current (portal) user, who becomes its
+        customer. Checks every input and raises a translated ``UserError``
+        for bad input, creating nothing.
+
+        :param attachments: list of ``(filename, raw bytes)``
+        """
+        name = (name or "").strip()
+        message = (message or "").strip()
+        if not name:
+            raise UserError(self.env._("Please enter a subject."))
+        if len(name) > SUBJECT_MAX_LENGTH:
+            raise UserError(
+                self.env._(
+                    "The subject is too long (%(length)s characters, at most %(max)s).",
+                    length=len(name),
+                    max=SUBJECT_MAX_LENGTH,
+                )
+            )
+        if not message:
+            raise UserError(self.env._("Please describe your request."))
+        if len(message) > MESSAGE_MAX_LENGTH:
+            raise UserError(
+                self.env._(
+                    "The message is too long (%(length)s characters, at most %(max)s).",
+                    length=len(message),
+                    max=MESSAGE_MAX_LENGTH,
+                )
+            )
+        priority = priority or "1"
+        if priority not in dict(PRIORITIES):
+            raise UserError(self.env._("Unknown priority."))
+        self._check_uploads(attachments)
+        vals = self._prepare_portal_ticket_values(name, priority)
+        # sudo: im_livechat.ticket - customers have no create right; values are checked above
+        ticket = self.sudo().with_context(im_livechat_ticket_first_message_follows=True).create(vals)
+        ticket.with_env(self.env)._post_customer_message(message, attachments)
+        return ticket.with_env(self.env)
+
+    @api.model
+    def _prepare_portal_ticket_values(self, name, priority):
+        return {
+            "name": name,
+            "priority": priority,
+            "partner_id": self.env.user.partner_id.id,
+            "company_id": self.env.user.company_id.id,
+        }
+
+    @api.model
+    def _get_max_upload_bytes(self):
+        # sudo: ir.config_parameter - reading a non-sensitive limit
+        value = self.env["ir.config_parameter"].sudo().get_param("im_livechat_ticket.max_upload_mb")
+        try:
+            megabytes = float(value) if value else DEFAULT_MAX_UPLOAD_MB
+        except ValueError:
+            megabytes = DEFAULT_MAX_UPLOAD_MB
+        return int(megabytes * 1024 * 1024)
+
+    @api.model
+    def _check_uploads(self, attachments):
+        """Refuse too many, too large or disallowed files (type read from the
+        content). Returns the mimetype of each file, in order."""
+        if len(attachments) > MAX_FILES_PER_MESSAGE:
+            raise UserError(
+                self.env._("At most %(count)s files per message.", count=MAX_FILES_PER_MESSAGE)
+            )
+        max_bytes = self._get_max_upload_bytes()
+        mimetypes = []
+        for filename, content in attachments:
+            if not content:
+                raise UserError(self.env._("The file %(name)s is empty.", name=filename))
+            if len(content) > max_bytes:
+                raise UserError(
+                    self.env._(
+                        "The file %(name)s is too large (%(size).1f MB, at most %(max).0f MB).",
+                        name=filename,
+                        size=len(content) / 1024 / 1024,
+                        max=max_bytes / 1024 / 1024,
+                    )
+                )
+            mimetype = guess_mimetype(content, default="application/octet-stream")
+            if mimetype not in ALLOWED_MIMETYPES:
+                raise UserError(
+                    self.env._(
+                        "The file %(name)s is not allowed: send pictures (JPEG, PNG, GIF, WebP), "
+                        "PDF, text or office documents.",
+                        name=filename,
+                    )
+                )
+            mimetypes.append(mimetype)
+        return mimetypes
+
+    def _assign_agent(self):
+        """Give every ticket of ``self`` an agent picked by its team's
+        assignment method; a ticket nobody can take stays unassigned."""
+        for ticket in self:
+            agent = ticket.livechat_channel_id._get_ticket_agent()
+            if agent:
+                ticket.user_id = agent
+
+    def _prepare_channel_values(self):
+        self.ensure_one()
+        members = [Command.create({"partner_id": self.partner_id.id})]
+        if self.user_id and self.user_id.partner_id != self.partner_id:
+            members.append(Command.create({"partner_id": self.user_id.partner_id.id}))
+        return {
+            "name": f"{self.reference} {self.name}",
+            "channel_type": "livechat",
+            "livechat_channel_id": self.livechat_channel_id.id,
+            # A livechat session needs an operator (check constraint); a ticket
+            # waiting for an agent shows the bot until someone takes it.
+            "livechat_operator_id": (
+                self.user_id.partner_id or self.env.ref("base.partner_root")
+            ).id,
+            "livechat_active": True,
+            "channel_member_ids": members,
+        }
+
+    def _create_conversation(self):
+        for ticket in self.filtered(lambda t: not t.channel_id):
+            # sudo: discuss.channel - customers cannot create livechat sessions themselves
+            channel = self.env["discuss.channel"].sudo().create(ticket._prepare_channel_values())
+            # sudo: im_livechat.ticket - the conversation is set by the system only
+            ticket.sudo().channel_id = channel
+
+    def _sync_conversation_agent(self):
+        """Make the assigned agent the operator and a member of the conversation."""
+        for ticket in self.filtered("channel_id"):
+            # sudo: discuss.channel - membership of the ticket's conversation is managed here
+            channel = ticket.channel_id.sudo()
+            if ticket.user_id:
+                channel.livechat_operator_id = ticket.user_id.partner_id
+                if ticket.user_id.partner_id not in channel.channel_member_ids.partner_id:
+                    channel.add_members(partner_ids=ticket.user_id.partner_id.ids)
+            else:
+                channel.livechat_operator_id = self.env.ref("base.partner_root")
+
+    def _post_customer_message(self, body, attachments=()):
+        """Post ``body`` (plain text) with ``attachments`` (a list of
+        ``(filename, raw bytes)``) in the conversation as the customer."""
+        self.ensure_one()
+        body = (body or "").strip()
+        if not body and not attachments:
+            raise UserError(self.env._("The message is empty."))
+        if len(body) > MESSAGE_MAX_LENGTH:
+            raise UserError(
+                self.env._(
+                    "The message is too long (%(length)s characters, at most %(max)s).",
+                    length=len(body),
+                    max=MESSAGE_MAX_LENGTH,
+                )
+            )
+        if self.state == "resolved":
+            raise UserError(
+                self.env._("This ticket was resolved: reopen it to send a new message.")
+            )
+        # sudo: discuss.channel - the caller has been checked to access the ticket
+        channel = self.channel_id.sudo()
+        attachment_ids = []
+        if attachments:
+            mimetypes = self._check_uploads(attachments)
+            # sudo: ir.attachment - customers cannot create attachments themselves
+            attachment_ids = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "name": filename,
+                            "raw": content,
+                            # the type read from the content, not the name
+                            "mimetype": mimetype,
+                            # pending, as Odoo's upload does: message_post moves
+                            # them to the conversation (and only takes the
+                            # caller's own pending files for portal users)
+                            "res_model": "mail.compose.message",
+                            "res_id": 0,
+                        }
+                        for (filename, content), mimetype in zip(attachments, mimetypes)
+                    ]
+                )
+                .ids
+            )
+        # An agent filing a ticket writes on the customer's behalf.
+        author = self.partner_id if self.env.user._is_internal() else self.env.user.partner_id
+        return channel.message_post(
+            author_id=author.id,
+            body=plaintext2html(body) if body else "",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            attachment_ids=attachment_ids,
+        )
+
+    def _post_notice(self, text):
+        """Post a system notice (no author) in the conversation."""
+        for ticket in self.filtered("channel_id"):
+            # sudo: discuss.channel - notices are posted by the system
+            ticket.channel_id.sudo().message_post(
+                author_id=self.env.ref("base.partner_root").id,
+                body=Markup('<div class="o_mail_notification">%s</div>') % text,
+                message_type="notification",
+                subtype_xmlid="mail.mt_comment",
+            )
+
+    def _on_agent_message(self, message):
+        """An agent wrote in the conversation: the ticket is being worked on."""
+        for ticket in self:
+            vals = {}
+            if not ticket.first_response_date:
+                vals["first_response_date"] = message.create_date or fields.Datetime.now()
+            if ticket.state == "new":
+                vals["state"] = "open"
+            if vals:
+                # sudo: im_livechat.ticket - state follows the conversation
+                ticket.sudo().write(vals)
+
+    def _bus_channel(self):
+        # Domain events reach every agent: each agent's websocket listens to
+        # the groups of its user.
+        return self.env.ref("im_livechat.im_livechat_group_user")
+
+    def _get_customer_partners(self):
+        """Partners who follow this ticket on the portal: the customer, and
+        the portal users of the customer company when it shares tickets."""
+        self.ensure_one()
+        partners = self.partner_id
+        company = self.commercial_partner_id
+        if company.ticket_company_sharing:
+            # sudo: res.users - finding the portal users of the customer company
+            users = (
+                self.env["res.users"]
+                .sudo()
+                .search([("commercial_partner_id", "=", company.id), ("share", "=", True)])
+            )
+            partners |= users.partner_id
+        return partners
+
+    def _send_ticket_event(self, event):
+        """Send ``im_livechat.ticket/<event>`` with the public fields to the
+        agents and the customer. Written to bus.bus in this transaction,
+        delivered by Odoo's bus after commit."""
+        notification_type = f"im_livechat.ticket/{event}"
+        for ticket in self:
+            payload = ticket._public_values()
+            ticket._bus_send(notification_type, payload)
+            for partner in ticket._get_customer_partners():
+                partner._bus_send(notification_type, payload)
+
+    def _public_values(self):
+        """The ticket's public fields as plain JSON (bus payloads, portal)."""
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "name": self.name,
+            "state": self.state,
+            "priority": self.priority,
+            "partner_id": self.partner_id.id,
+            "user_id": self.user_id.id or False,
+            "channel_id": self.channel_id.id or False,
+            "create_date": fields.Datetime.to_string(self.create_date),
+            "resolved_date": fields.Datetime.to_string(self.resolved_date) if self.resolved_date else False,
+        }
+
+    def _demo_post_reply(self, user_id, body):
+        """Demo data: post ``body`` (plain text) as the user ``user_id`` in
+        each ticket's conversation, as an agent replying from Discuss."""
+        user = self.env["res.users"].browse(user_id)
+        for ticket in self.filtered("channel_id"):
+            ticket.channel_id.with_user(user).message_post(
+                body=plaintext2html(body),
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
