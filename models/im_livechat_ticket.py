@@ -469,6 +469,8 @@ class ImLivechatTicket(models.Model):
                 self.user_id.partner_id or self.env.ref("base.partner_root")
             ).id,
             "livechat_active": True,
+            # customers upload through Odoo's own route; our checks guard it
+            "allow_public_upload": True,
             "channel_member_ids": members,
         }
 

@@ -1,0 +1,25 @@
+from odoo.exceptions import UserError
+from odoo.http import request, route
+
+from odoo.addons.im_livechat.controllers.attachment import LivechatAttachmentController
+from odoo.addons.mail.models.discuss.mail_guest import add_guest_to_context
+
+
+class TicketAttachmentController(LivechatAttachmentController):
+    @route()
+    @add_guest_to_context
+    def mail_attachment_upload(self, ufile, thread_id, thread_model, is_pending=False, **kwargs):
+        """Files sent into a ticket's conversation pass the ticket's size
+        limit and content-type allow-list before Odoo stores them (Odoo's
+        route creates them with sudo, skipping its own content checks)."""
+        if thread_model == "discuss.channel" and not request.env.user._is_internal():
+            # sudo: discuss.channel - only telling whether the channel is a ticket's
+            channel = request.env["discuss.channel"].sudo().browse(int(thread_id)).exists()
+            if channel.livechat_ticket_ids:
+                content = ufile.read()
+                ufile.seek(0)
+                try:
+                    request.env["im_livechat.ticket"]._check_uploads([(ufile.filename, content)])
+                except UserError as error:
+                    return request.make_json_response({"error": error.args[0]})
+        return super().mail_attachment_upload(ufile, thread_id, thread_model, is_pending, **kwargs)

@@ -1,0 +1,127 @@
+import io
+import json
+
+import odoo
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import TicketFixtures
+
+
+def _png_bytes():
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@tagged("post_install", "-at_install")
+class TestTicketUploads(TicketFixtures, HttpCase):
+    """Every way a customer can bring a file into a ticket's conversation
+    applies the same size limit and content-type allow-list."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_ticket_fixtures()
+        cls.ticket = cls._new_ticket(cls.customer_a, "Scratched frame", "See the photo.")
+        cls.channel = cls.ticket.channel_id
+
+    def _upload(self, filename, content):
+        response = self.url_open(
+            "/mail/attachment/upload",
+            data={
+                "csrf_token": odoo.http.Request.csrf_token(self),
+                "is_pending": "true",
+                "thread_id": self.channel.id,
+                "thread_model": "discuss.channel",
+            },
+            files={"ufile": (filename, io.BytesIO(content))},
+        )
+        response.raise_for_status()
+        return json.loads(response.content)
+
+    def _post(self, body, attachment_ids=(), attachment_tokens=()):
+        return self.make_jsonrpc_request(
+            "/mail/message/post",
+            {
+                "thread_model": "discuss.channel",
+                "thread_id": self.channel.id,
+                "post_data": {
+                    "body": body,
+                    "message_type": "comment",
+                    "subtype_xmlid": "mail.mt_comment",
+                    "attachment_ids": list(attachment_ids),
+                },
+                "attachment_tokens": list(attachment_tokens),
+            },
+        )
+
+    def _attachment_count(self):
+        return self.env["ir.attachment"].sudo().search_count([])
+
+    def test_customer_uploads_a_photo_and_posts_it(self):
+        self.authenticate(self.customer_a.login, self.customer_a.login)
+        result = self._upload("bike.png", _png_bytes())
+        attachment_data = result["data"]["ir.attachment"][0]
+        attachment = self.env["ir.attachment"].sudo().browse(attachment_data["id"])
+        self.assertEqual(attachment.mimetype, "image/png")
+        self._post("Here it is", [attachment.id], [attachment_data["access_token"]])
+        message = self.channel.message_ids[0]
+        self.assertEqual(message.attachment_ids, attachment)
+        self.assertEqual(message.author_id, self.customer_a.partner_id)
+        self.assertEqual((attachment.res_model, attachment.res_id), ("discuss.channel", self.channel.id))
+
+    def test_refused_uploads_store_nothing(self):
+        self.authenticate(self.customer_a.login, self.customer_a.login)
+        self.env["ir.config_parameter"].sudo().set_param("im_livechat_ticket.max_upload_mb", "0.01")
+        refused = {
+            "huge.png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20000, "too large"),
+            "setup.png": (b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200, "not allowed"),
+            "page.html": (b"<html><body><script>alert(1)</script></body></html>", "not allowed"),
+            "logo.svg": (
+                b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+                "not allowed",
+            ),
+        }
+        before = self._attachment_count()
+        for filename, (content, error) in refused.items():
+            with self.subTest(filename=filename):
+                result = self._upload(filename, content)
+                self.assertNotIn("data", result)
+                self.assertIn(error, result["error"])
+        self.assertEqual(self._attachment_count(), before)
+
+    @mute_logger("odoo.http")
+    def test_another_customers_attachment_cannot_be_attached(self):
+        other_ticket = self._new_ticket(self.customer_b, "B's ticket", "B's photo", attachments=[("b.png", _png_bytes())])
+        foreign = other_ticket.channel_id.message_ids.attachment_ids
+        self.assertTrue(foreign)
+        self.authenticate(self.customer_a.login, self.customer_a.login)
+        messages_before = len(self.channel.message_ids)
+        with self.assertRaises(Exception):
+            self._post("stealing", [foreign.id], ["not-the-token"])
+        self.assertEqual(len(self.channel.message_ids), messages_before)
+        self.assertEqual(foreign.res_id, other_ticket.channel_id.id, "the file stays where it was")
+
+    @mute_logger("odoo.http")
+    def test_upload_to_resolved_ticket_is_refused(self):
+        self.ticket.action_resolve()
+        self.authenticate(self.customer_a.login, self.customer_a.login)
+        before = self._attachment_count()
+        response = self.url_open(
+            "/mail/attachment/upload",
+            data={
+                "csrf_token": odoo.http.Request.csrf_token(self),
+                "is_pending": "true",
+                "thread_id": self.channel.id,
+                "thread_model": "discuss.channel",
+            },
+            files={"ufile": ("bike.png", io.BytesIO(_png_bytes()))},
+        )
+        self.assertNotEqual(response.status_code, 200)
+        self.assertEqual(self._attachment_count(), before)
+        with self.assertRaises(Exception):
+            self._post("hello?")
+        self.assertNotIn("hello?", "".join(self.channel.message_ids.mapped("body")))
