@@ -21,6 +21,7 @@ Turns Odoo's live chat into a ticketed support desk.
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/im_livechat_channel_data.xml",
+        "data/ir_cron_data.xml",
         "views/im_livechat_ticket_views.xml",
         "views/im_livechat_channel_views.xml",
         "views/res_partner_views.xml",

@@ -5,18 +5,38 @@ class ImLivechatChannel(models.Model):
     _inherit = "im_livechat.channel"
 
     ticket_assignment = fields.Selection(
-        [("default", "Default agent")],
+        [
+            ("default", "Default agent"),
+            ("round_robin", "Round robin"),
+            ("balanced", "Balanced"),
+        ],
         string="Ticket Assignment",
         default="default",
         required=True,
         help="How new tickets of this team get their agent.\n"
-        "Default agent: every ticket goes to the team's default agent.",
+        "Default agent: every ticket goes to the team's default agent.\n"
+        "Round robin: the online operators of the team in turn.\n"
+        "Balanced: the online operator with the fewest open tickets (ties in turn).\n"
+        "When no operator is online the ticket waits in the queue.",
     )
     ticket_default_user_id = fields.Many2one(
         "res.users",
         string="Default Agent",
         domain="[('id', 'in', user_ids)]",
         help="The agent who takes every new ticket of this team.",
+    )
+    ticket_max_open = fields.Integer(
+        "Open Tickets per Agent",
+        default=0,
+        help="An agent with this many open tickets gets no new one until one is resolved "
+        "(0: no limit).",
+    )
+    ticket_last_user_id = fields.Many2one(
+        "res.users",
+        string="Last Assigned Agent",
+        readonly=True,
+        copy=False,
+        help="Where the round robin continues; stored so that it survives restarts.",
     )
     ticket_ids = fields.One2many("im_livechat.ticket", "livechat_channel_id", string="Tickets")
     ticket_open_count = fields.Integer("Open Tickets", compute="_compute_ticket_open_count")
@@ -36,13 +56,6 @@ class ImLivechatChannel(models.Model):
         if self.ticket_default_user_id and self.ticket_default_user_id not in self.user_ids:
             self.ticket_default_user_id = False
 
-    def _get_ticket_agent(self):
-        """The agent a new ticket of this team goes to, or an empty recordset."""
-        self.ensure_one()
-        if self.ticket_assignment == "default":
-            return self.ticket_default_user_id
-        return self.env["res.users"]
-
     def action_view_tickets(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -51,3 +64,108 @@ class ImLivechatChannel(models.Model):
         action["domain"] = [("livechat_channel_id", "=", self.id)]
         action["context"] = {"default_livechat_channel_id": self.id}
         return action
+
+    # ------------------------------------------------------------
+    # Assignment
+    # ------------------------------------------------------------
+
+    def _get_ticket_agent(self, exclude=None):
+        """The agent the next ticket of this team goes to, or an empty
+        recordset when nobody can take it now (it then waits in the queue).
+
+        Moves the round robin forward: call it only to assign a ticket."""
+        self.ensure_one()
+        users = self.env["res.users"]
+        if self.ticket_assignment == "default":
+            agent = self.ticket_default_user_id
+            return agent if agent and not self._agents_at_capacity(agent) else users
+        candidates = self._get_ticket_candidates(exclude)
+        if not candidates:
+            return users
+        # Serialise the choice per team: a concurrent transaction that chose
+        # meanwhile makes this one fail and retry with fresh data, so that no
+        # slot is given twice and no capacity exceeded.
+        self.env.cr.execute(
+            "SELECT id FROM im_livechat_channel WHERE id = %s FOR NO KEY UPDATE", [self.id]
+        )
+        if self.ticket_assignment == "balanced":
+            open_counts = self._get_open_ticket_counts(candidates)
+            fewest = min(open_counts[user.id] for user in candidates)
+            candidates = candidates.filtered(lambda user: open_counts[user.id] == fewest)
+        agent = self._next_in_turn(candidates)
+        # sudo: im_livechat.channel - the round robin pointer is moved by whoever creates a ticket
+        self.sudo().ticket_last_user_id = agent
+        return agent
+
+    def _get_ticket_candidates(self, exclude=None):
+        """Operators who may take a ticket now: online, not at capacity."""
+        operators = self.user_ids.filtered(lambda user: user.active and not user.share)
+        if exclude:
+            operators -= exclude
+        online = operators.filtered(lambda user: user._is_user_available())
+        return (online - self._agents_at_capacity(online)).sorted("id")
+
+    def _get_open_ticket_counts(self, users):
+        groups = self.env["im_livechat.ticket"].sudo()._read_group(
+            [("user_id", "in", users.ids), ("state", "!=", "resolved")],
+            ["user_id"],
+            ["__count"],
+        )
+        counts = dict.fromkeys(users.ids, 0)
+        counts.update({user.id: count for user, count in groups})
+        return counts
+
+    def _agents_at_capacity(self, users):
+        if not self.ticket_max_open or not users:
+            return self.env["res.users"]
+        counts = self._get_open_ticket_counts(users)
+        return users.filtered(lambda user: counts[user.id] >= self.ticket_max_open)
+
+    def _next_in_turn(self, candidates):
+        """The first candidate after the last assigned agent, by id, wrapping."""
+        last_id = self.ticket_last_user_id.id or 0
+        after = candidates.filtered(lambda user: user.id > last_id)
+        return (after or candidates)[:1]
+
+    def _assign_waiting_tickets(self, agent=None):
+        """Give the team's waiting tickets (highest priority, then oldest)
+        to whoever can take them now; with ``agent``, to that agent only."""
+        assigned = self.env["im_livechat.ticket"]
+        for team in self:
+            # sudo: im_livechat.ticket - the queue is served whatever the caller may read
+            waiting = self.env["im_livechat.ticket"].sudo().search(
+                [
+                    ("livechat_channel_id", "=", team.id),
+                    ("user_id", "=", False),
+                    ("state", "!=", "resolved"),
+                ]
+            )
+            if agent and not team._may_take_waiting_ticket(agent):
+                continue
+            for ticket in waiting:
+                if agent:
+                    if team._agents_at_capacity(agent):
+                        break
+                    chosen = agent
+                else:
+                    chosen = team._get_ticket_agent()
+                    if not chosen:
+                        break
+                ticket.user_id = chosen
+                ticket._post_notice(
+                    self.env._("%(agent)s took this ticket from the queue.", agent=chosen.name)
+                )
+                assigned |= ticket
+        return assigned
+
+    def _may_take_waiting_ticket(self, agent):
+        self.ensure_one()
+        if self.ticket_assignment == "default":
+            return agent == self.ticket_default_user_id
+        return agent in self.user_ids and agent._is_user_available()
+
+    @api.model
+    def _cron_assign_waiting_tickets(self):
+        """Serve the queue of every team, e.g. when operators came online."""
+        teams = self.search([("ticket_ids.user_id", "=", False), ("ticket_ids.state", "!=", "resolved")])
+        teams._assign_waiting_tickets()

@@ -295,6 +295,9 @@ class ImLivechatTicket(models.Model):
             ticket._post_notice(
                 self.env._("%(user)s resolved this ticket.", user=self.env.user.name)
             )
+        # the freed agents take the next waiting tickets of their teams
+        for ticket in self.filtered("user_id"):
+            ticket.livechat_channel_id._assign_waiting_tickets(agent=ticket.user_id)
         return True
 
     def action_reopen(self):
@@ -447,9 +450,9 @@ class ImLivechatTicket(models.Model):
         return mimetypes
 
     def _assign_agent(self):
-        """Give every ticket of ``self`` an agent picked by its team's
-        assignment method; a ticket nobody can take stays unassigned."""
-        for ticket in self:
+        """Give every unassigned ticket of ``self`` an agent picked by its
+        team's assignment method; a ticket nobody can take stays unassigned."""
+        for ticket in self.filtered(lambda t: not t.user_id and t.state != "resolved"):
             agent = ticket.livechat_channel_id._get_ticket_agent()
             if agent:
                 ticket.user_id = agent

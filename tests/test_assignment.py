@@ -1,0 +1,245 @@
+import threading
+import time
+import uuid
+
+import psycopg2.errors
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import TicketCommon
+
+
+def set_presence(users, status="online"):
+    """Give ``users`` a bus presence, as their open web client would."""
+    env = users.env
+    presences = env["bus.presence"].sudo().search([("user_id", "in", users.ids)])
+    presences.write({"status": status, "last_poll": fields.Datetime.now()})
+    missing = users - presences.user_id
+    env["bus.presence"].sudo().create(
+        [{"user_id": user.id, "status": status, "last_poll": fields.Datetime.now()} for user in missing]
+    )
+    env["res.users"].invalidate_model(["im_status"])
+
+
+@tagged("post_install", "-at_install")
+class TestTicketAssignment(TicketCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent_3 = new_test_user(
+            cls.env,
+            login="ticket_agent_3",
+            name="Carl Agent",
+            groups="base.group_user,im_livechat.im_livechat_group_user",
+        )
+        cls.operators = (cls.agent | cls.agent_2 | cls.agent_3).sorted("id")
+        cls.team.write({"user_ids": [(6, 0, cls.operators.ids)], "ticket_last_user_id": False})
+
+    def _tickets(self, count, **vals):
+        return [self._new_ticket(self.customer_a, f"ticket {i}", **vals) for i in range(count)]
+
+    def test_default_agent_takes_every_ticket_even_offline(self):
+        set_presence(self.agent, "offline")
+        tickets = self._tickets(3)
+        self.assertEqual({t.user_id for t in tickets}, {self.agent})
+
+    def test_round_robin_in_turn_and_persisted(self):
+        self.team.ticket_assignment = "round_robin"
+        set_presence(self.operators)
+        first = [t.user_id for t in self._tickets(3)]
+        self.assertEqual(first, list(self.operators))
+        self.assertEqual(self.team.ticket_last_user_id, self.operators[-1])
+        # a restart keeps nothing in memory: the pointer is in the database
+        self.env.invalidate_all()
+        again = [t.user_id for t in self._tickets(4)]
+        self.assertEqual(again, [*self.operators, self.operators[0]])
+
+    def test_offline_operators_are_skipped(self):
+        self.team.ticket_assignment = "round_robin"
+        set_presence(self.agent | self.agent_3)
+        set_presence(self.agent_2, "offline")
+        agents = {t.user_id for t in self._tickets(4)}
+        self.assertEqual(agents, {self.agent, self.agent_3})
+
+    def test_nobody_online_waits_then_cron_assigns(self):
+        self.team.ticket_assignment = "balanced"
+        set_presence(self.operators, "offline")
+        urgent, normal = self._new_ticket(self.customer_a, priority="3"), self._new_ticket(self.customer_a)
+        self.assertFalse(urgent.user_id | normal.user_id, "waits unassigned in the queue")
+        self.assertEqual(urgent.channel_id.livechat_operator_id, self.env.ref("base.partner_root"))
+        set_presence(self.agent_2)
+        self.env["im_livechat.channel"]._cron_assign_waiting_tickets()
+        self.assertEqual(urgent.user_id, self.agent_2)
+        self.assertEqual(normal.user_id, self.agent_2)
+        self.assertIn(self.agent_2.partner_id, urgent.channel_id.channel_member_ids.partner_id)
+        self.assertIn("took this ticket from the queue", urgent.channel_id.message_ids[0].body)
+
+    def test_balanced_picks_the_least_loaded(self):
+        self.team.ticket_assignment = "balanced"
+        set_presence(self.operators)
+        self._new_ticket(self.customer_a).action_assign(self.agent)
+        self._new_ticket(self.customer_a).action_assign(self.agent)
+        self._new_ticket(self.customer_a).action_assign(self.agent_2)
+        resolved = self._new_ticket(self.customer_a)
+        resolved.action_assign(self.agent_3)
+        resolved.action_resolve()
+        # counts now: agent 2 (+ whatever the setup gave), agent_2 1, agent_3 0
+        counts = self.team._get_open_ticket_counts(self.operators)
+        least = min(self.operators, key=lambda user: (counts[user.id], user.id))
+        self.assertEqual(self._new_ticket(self.customer_a).user_id, least)
+
+    def test_capacity_and_backfill_on_resolve(self):
+        self.team.write({"ticket_assignment": "round_robin", "ticket_max_open": 1})
+        self.team.user_ids = self.agent | self.agent_2
+        set_presence(self.agent | self.agent_2)
+        for user in self.agent | self.agent_2:
+            self.env["im_livechat.ticket"].search([("user_id", "=", user.id)]).action_resolve()
+        first, second = self._tickets(2)
+        self.assertEqual(first.user_id | second.user_id, self.agent | self.agent_2)
+        low = self._new_ticket(self.customer_a, "low", priority="0")
+        urgent = self._new_ticket(self.customer_a, "urgent", priority="3")
+        self.assertFalse(low.user_id | urgent.user_id, "everybody is full")
+        freed = first.user_id
+        first.action_resolve()
+        self.assertEqual(urgent.user_id, freed, "the freed agent takes the most urgent waiting ticket")
+        self.assertFalse(low.user_id)
+        second.action_resolve()
+        self.assertEqual(low.user_id, second.user_id)
+
+    def test_capacity_applies_to_default_agent(self):
+        self.team.ticket_max_open = 1
+        for ticket in self.env["im_livechat.ticket"].search([("user_id", "=", self.agent.id)]):
+            ticket.action_resolve()
+        first, waiting = self._tickets(2)
+        self.assertEqual(first.user_id, self.agent)
+        self.assertFalse(waiting.user_id)
+        first.action_resolve()
+        self.assertEqual(waiting.user_id, self.agent)
+
+
+@tagged("post_install", "-at_install")
+class TestTicketAssignmentConcurrency(TransactionCase):
+    """Two transactions creating tickets at the same time, committed for
+    real: the round robin never gives the same slot twice and capacity is
+    never exceeded. Data is committed, so it is removed at the end."""
+
+    def _run_in_new_cursor(self, func, results, key, started=None):
+        # Odoo retries a request on a serialisation failure; do the same.
+        for _attempt in range(5):
+            with self.registry.cursor() as cr:
+                # the loading thread holds the registry lock: reuse the registry
+                cr.transaction = api.Transaction(self.registry)
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                try:
+                    if started:
+                        started.set()
+                    results[key] = func(env)
+                    cr.commit()
+                    return
+                except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+                    cr.rollback()
+                except Exception as error:  # noqa: BLE001 - reported to the test thread
+                    results[key] = f"failed: {error!r}"
+                    if started:
+                        started.set()
+                    return
+        results[key] = "failed: too many retries"
+
+    def _setup_committed(self, max_open):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            users = env["res.users"]
+            for i in range(2):
+                users |= new_test_user(
+                    env,
+                    login=f"concurrency_agent_{uuid.uuid4().hex[:8]}",
+                    groups="base.group_user,im_livechat.im_livechat_group_user",
+                )
+            set_presence(users)
+            team = env["im_livechat.channel"].create(
+                {
+                    "name": "Concurrency team",
+                    "user_ids": [(6, 0, users.ids)],
+                    "ticket_assignment": "round_robin",
+                    "ticket_max_open": max_open,
+                }
+            )
+            customer = env["res.partner"].create({"name": "Concurrent customer"})
+            cr.commit()
+            return team.id, users.ids, customer.id
+
+    def _cleanup(self, team_id, user_ids, customer_id):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            tickets = env["im_livechat.ticket"].search([("livechat_channel_id", "=", team_id)])
+            channels = tickets.channel_id
+            tickets.unlink()
+            channels.unlink()
+            env["im_livechat.channel"].browse(team_id).unlink()
+            env["bus.presence"].search([("user_id", "in", user_ids)]).unlink()
+            env["res.users"].browse(user_ids).write({"active": False})
+            env["res.partner"].browse(customer_id).write({"active": False})
+            cr.commit()
+
+    def _create_concurrently(self, team_id, customer_id):
+        """Transaction 1 creates a ticket and holds its transaction open while
+        transaction 2 creates another; then 1 commits."""
+        results = {}
+        first_created = threading.Event()
+        release_first = threading.Event()
+
+        def create(env):
+            ticket = env["im_livechat.ticket"].create(
+                {"name": "concurrent", "partner_id": customer_id, "livechat_channel_id": team_id, "first_message": "hi"}
+            )
+            return ticket.user_id.id
+
+        def first(env):
+            agent = create(env)
+            first_created.set()
+            release_first.wait(10)
+            return agent
+
+        def run_first():
+            try:
+                self._run_in_new_cursor(first, results, 1)
+            finally:
+                first_created.set()
+
+        thread_1 = threading.Thread(target=run_first)
+        thread_2 = threading.Thread(target=self._run_in_new_cursor, args=(create, results, 2))
+        thread_1.start()
+        self.assertTrue(first_created.wait(10), "transaction 1 never created its ticket")
+        self.assertNotIn("failed", str(results.get(1, "")))
+        thread_2.start()
+        time.sleep(0.5)  # transaction 2 is now waiting for transaction 1's team lock
+        release_first.set()
+        thread_1.join(20)
+        thread_2.join(20)
+        return results
+
+    @mute_logger("odoo.sql_db")  # the expected serialisation failure before the retry
+    def test_round_robin_never_gives_a_slot_twice(self):
+        team_id, user_ids, customer_id = self._setup_committed(max_open=0)
+        try:
+            results = self._create_concurrently(team_id, customer_id)
+            self.assertNotIn("failed", str(results))
+            self.assertEqual(sorted([results[1], results[2]]), sorted(user_ids))
+        finally:
+            self._cleanup(team_id, user_ids, customer_id)
+
+    @mute_logger("odoo.sql_db")
+    def test_capacity_is_never_exceeded(self):
+        team_id, user_ids, customer_id = self._setup_committed(max_open=1)
+        try:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["im_livechat.channel"].browse(team_id).user_ids = [(6, 0, user_ids[:1])]
+                cr.commit()
+            results = self._create_concurrently(team_id, customer_id)
+            self.assertNotIn("failed", str(results))
+            self.assertEqual(sorted([results[1], results[2]], key=bool), [False, user_ids[0]])
+        finally:
+            self._cleanup(team_id, user_ids, customer_id)
