@@ -38,6 +38,18 @@ class ImLivechatChannel(models.Model):
         copy=False,
         help="Where the round robin continues; stored so that it survives restarts.",
     )
+    ticket_manager_id = fields.Many2one(
+        "res.users",
+        string="Team Manager",
+        domain=lambda self: [("groups_id", "in", self.env.ref("im_livechat.im_livechat_group_user").id)],
+        help="Follows up on poor ratings: a rating of 1 or 2 gives this person an activity.",
+    )
+    ticket_reopen_days = fields.Integer(
+        "Customer Reopen Window (days)",
+        default=7,
+        help="For how many days after resolution customers may reopen a ticket themselves "
+        "(0: never). Agents may always reopen.",
+    )
     ticket_ids = fields.One2many("im_livechat.ticket", "livechat_channel_id", string="Tickets")
     ticket_open_count = fields.Integer("Open Tickets", compute="_compute_ticket_open_count")
 

@@ -1,7 +1,9 @@
+from datetime import timedelta
+
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import plaintext2html
 from odoo.tools.mimetypes import guess_mimetype
 
@@ -146,6 +148,10 @@ class ImLivechatTicket(models.Model):
         compute="_compute_unread_counts",
         help="Messages of the conversation the assigned agent has not seen yet.",
     )
+    can_customer_reopen = fields.Boolean(
+        compute="_compute_can_customer_reopen",
+        help="The customer may still reopen this resolved ticket from the portal.",
+    )
     message_count = fields.Integer(
         "Conversation Messages",
         compute="_compute_conversation_message_count",
@@ -189,6 +195,18 @@ class ImLivechatTicket(models.Model):
             channel_id = ticket.channel_id.id
             ticket.customer_unread_count = counter.get((channel_id, ticket.partner_id.id), 0)
             ticket.agent_unread_count = counter.get((channel_id, ticket.user_id.partner_id.id), 0)
+
+    @api.depends("state", "resolved_date", "livechat_channel_id.ticket_reopen_days")
+    def _compute_can_customer_reopen(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            days = ticket.livechat_channel_id.ticket_reopen_days
+            ticket.can_customer_reopen = bool(
+                ticket.state == "resolved"
+                and days > 0
+                and ticket.resolved_date
+                and now - ticket.resolved_date <= timedelta(days=days)
+            )
 
     def _compute_conversation_message_count(self):
         # sudo: mail.message - counting the conversation's messages of readable tickets
@@ -295,6 +313,10 @@ class ImLivechatTicket(models.Model):
             ticket._post_notice(
                 self.env._("%(user)s resolved this ticket.", user=self.env.user.name)
             )
+        # ask the customer for a rating: the request is created now, the
+        # customer answers on the ticket page or through the rating link
+        for ticket in self:
+            ticket._rating_get_access_token()
         # the freed agents take the next waiting tickets of their teams
         for ticket in self.filtered("user_id"):
             ticket.livechat_channel_id._assign_waiting_tickets(agent=ticket.user_id)
@@ -340,6 +362,78 @@ class ImLivechatTicket(models.Model):
                 )
         self.write({"user_id": user.id})
         return True
+
+    def _portal_reopen(self):
+        """Reopen for the customer, within the team's reopen window. The caller
+        has checked that the current user may access the ticket."""
+        self.ensure_one()
+        if not self.can_customer_reopen:
+            raise UserError(
+                self.env._(
+                    "This ticket can no longer be reopened: please open a new ticket."
+                )
+            )
+        # sudo: im_livechat.ticket - customers reopen through this checked path only
+        return self.sudo().action_reopen()
+
+    def _portal_rate(self, score, feedback=None):
+        """Rate the help received, once, as the ticket's own customer."""
+        self.ensure_one()
+        if self.env.user.partner_id != self.partner_id:
+            raise AccessError(self.env._("Only the customer who opened the ticket can rate it."))
+        if self.state != "resolved":
+            raise UserError(self.env._("You can rate a ticket once it is resolved."))
+        try:
+            score = int(score)
+        except (TypeError, ValueError):
+            score = 0
+        if score not in (1, 2, 3, 4, 5):
+            raise UserError(self.env._("Please choose a rating from 1 to 5."))
+        feedback = (feedback or "").strip()
+        if len(feedback) > MESSAGE_MAX_LENGTH:
+            raise UserError(self.env._("Your comment is too long."))
+        if self._get_customer_rating():
+            raise UserError(self.env._("You have already rated this ticket. Thank you!"))
+        # sudo: rating.rating - customers apply their own rating request only
+        token = self.sudo()._rating_get_access_token()
+        return self.sudo().rating_apply(score, token=token, feedback=feedback or None)
+
+    def _get_customer_rating(self):
+        """The customer's rating of this ticket, if they gave one."""
+        self.ensure_one()
+        # sudo: rating.rating - the ticket's own ratings
+        return self.sudo().rating_ids.filtered(
+            lambda rating: rating.consumed and rating.partner_id == self.partner_id
+        )[:1]
+
+    def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
+        rating = super().rating_apply(
+            rate,
+            token=token,
+            rating=rating,
+            feedback=feedback,
+            subtype_xmlid=subtype_xmlid,
+            notify_delay_send=notify_delay_send,
+        )
+        if rating.rating and rating.rating <= 2:
+            self._schedule_low_rating_activity(rating)
+        return rating
+
+    def _rating_get_parent_field_name(self):
+        return "livechat_channel_id"
+
+    def _schedule_low_rating_activity(self, rating):
+        """A poor rating asks the team's manager to follow up."""
+        for ticket in self:
+            team = ticket.livechat_channel_id
+            manager = team.ticket_manager_id or team.ticket_default_user_id or self.env.ref("base.user_admin")
+            # sudo: mail.activity - scheduled for the manager whoever rated
+            ticket.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=manager.id,
+                summary=self.env._("Poor rating (%(score)s/5) on %(ticket)s", score=int(rating.rating), ticket=ticket.display_name),
+                note=rating.feedback or "",
+            )
 
     def action_open_conversation(self):
         """Open the ticket's conversation in Discuss."""
