@@ -15,7 +15,7 @@ Turns Odoo's live chat into a ticketed support desk.
     "category": "Website/Live Chat",
     "author": "im_livechat_ticket contributors",
     "license": "LGPL-3",
-    "depends": ["im_livechat", "portal", "rating"],
+    "depends": ["im_livechat", "portal", "rating", "resource"],
     "data": [
         "security/im_livechat_ticket_security.xml",
         "security/ir.model.access.csv",

@@ -1,3 +1,5 @@
+from datetime import UTC, timedelta
+
 from odoo import api, fields, models
 
 
@@ -49,6 +51,23 @@ class ImLivechatChannel(models.Model):
         default=7,
         help="For how many days after resolution customers may reopen a ticket themselves "
         "(0: never). Agents may always reopen.",
+    )
+    ticket_sla_ids = fields.One2many(
+        "im_livechat.ticket.sla",
+        "livechat_channel_id",
+        string="Service Levels",
+        copy=True,
+    )
+    ticket_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Working Hours",
+        default=lambda self: self.env.company.resource_calendar_id,
+        help="Service level deadlines count these working hours only.",
+    )
+    ticket_sla_risk_hours = fields.Float(
+        "At Risk Before (hours)",
+        default=1.0,
+        help="A ticket is at risk when a service level deadline is this close.",
     )
     ticket_ids = fields.One2many("im_livechat.ticket", "livechat_channel_id", string="Tickets")
     ticket_open_count = fields.Integer("Open Tickets", compute="_compute_ticket_open_count")
@@ -108,6 +127,18 @@ class ImLivechatChannel(models.Model):
         # sudo: im_livechat.channel - the round robin pointer is moved by whoever creates a ticket
         self.sudo().ticket_last_user_id = agent
         return agent
+
+    def _ticket_deadline(self, start, hours):
+        """``start`` plus ``hours`` working hours of the team's calendar
+        (plain hours without a calendar); False without a target."""
+        self.ensure_one()
+        if not hours:
+            return False
+        calendar = self.ticket_calendar_id
+        if not calendar:
+            return start + timedelta(hours=hours)
+        deadline = calendar.plan_hours(hours, start.replace(tzinfo=UTC), compute_leaves=True)
+        return deadline.astimezone(UTC).replace(tzinfo=None) if deadline else False
 
     def _get_ticket_candidates(self, exclude=None):
         """Operators who may take a ticket now: online, not at capacity."""

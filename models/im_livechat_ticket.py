@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import plaintext2html
+from odoo.tools import SQL, plaintext2html
 from odoo.tools.mimetypes import guess_mimetype
 
 PRIORITIES = [
@@ -30,6 +30,13 @@ PUBLIC_FIELDS = [
     "channel_id",
     "create_date",
     "resolved_date",
+]
+SLA_STATUSES = [
+    ("none", "No target"),
+    ("on_track", "On track"),
+    ("at_risk", "At risk"),
+    ("breached", "Breached"),
+    ("met", "Met"),
 ]
 # A change of one of these fields is a domain event ("updated" or "resolved").
 EVENT_FIELDS = {"state", "priority", "user_id", "name", "livechat_channel_id"}
@@ -148,8 +155,30 @@ class ImLivechatTicket(models.Model):
         compute="_compute_unread_counts",
         help="Messages of the conversation the assigned agent has not seen yet.",
     )
+    sla_response_deadline = fields.Datetime(
+        "First Response Deadline",
+        compute="_compute_sla_deadlines",
+        store=True,
+        index=True,
+    )
+    sla_resolution_deadline = fields.Datetime(
+        "Resolution Deadline",
+        compute="_compute_sla_deadlines",
+        store=True,
+        index=True,
+    )
+    sla_status = fields.Selection(
+        SLA_STATUSES,
+        string="Service Level",
+        compute="_compute_sla_status",
+        compute_sudo=True,
+        search="_search_sla_status",
+        help="Met: every target was met. On track: targets pending, not close. "
+        "At risk: a pending deadline is close. Breached: a target was missed.",
+    )
     can_customer_reopen = fields.Boolean(
         compute="_compute_can_customer_reopen",
+        compute_sudo=True,
         help="The customer may still reopen this resolved ticket from the portal.",
     )
     message_count = fields.Integer(
@@ -195,6 +224,85 @@ class ImLivechatTicket(models.Model):
             channel_id = ticket.channel_id.id
             ticket.customer_unread_count = counter.get((channel_id, ticket.partner_id.id), 0)
             ticket.agent_unread_count = counter.get((channel_id, ticket.user_id.partner_id.id), 0)
+
+    @api.depends(
+        "create_date",
+        "priority",
+        "livechat_channel_id.ticket_calendar_id",
+        "livechat_channel_id.ticket_sla_ids.first_response_hours",
+        "livechat_channel_id.ticket_sla_ids.resolution_hours",
+        "livechat_channel_id.ticket_sla_ids.priority",
+    )
+    def _compute_sla_deadlines(self):
+        for ticket in self:
+            team = ticket.livechat_channel_id
+            sla = team.ticket_sla_ids.filtered(lambda s: s.priority == ticket.priority)[:1]
+            start = ticket.create_date or fields.Datetime.now()
+            ticket.sla_response_deadline = team._ticket_deadline(start, sla.first_response_hours)
+            ticket.sla_resolution_deadline = team._ticket_deadline(start, sla.resolution_hours)
+
+    @api.depends(
+        "sla_response_deadline",
+        "sla_resolution_deadline",
+        "first_response_date",
+        "resolved_date",
+        "livechat_channel_id.ticket_sla_risk_hours",
+    )
+    def _compute_sla_status(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            targets = [
+                (ticket.sla_response_deadline, ticket.first_response_date),
+                (ticket.sla_resolution_deadline, ticket.resolved_date),
+            ]
+            targets = [(deadline, done) for deadline, done in targets if deadline]
+            risk = timedelta(hours=ticket.livechat_channel_id.ticket_sla_risk_hours)
+            if not targets:
+                status = "none"
+            elif any((done or now) > deadline for deadline, done in targets):
+                status = "breached"
+            elif all(done for _deadline, done in targets):
+                status = "met"
+            elif any(not done and deadline - now <= risk for deadline, done in targets):
+                status = "at_risk"
+            else:
+                status = "on_track"
+            ticket.sla_status = status
+
+    def _search_sla_status(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(self.env._("Unsupported search on the service level."))
+        statuses = [value] if isinstance(value, str) else list(value)
+        # The same rules as _compute_sla_status, in SQL: the status depends on
+        # the current time, so it cannot be stored.
+        now = fields.Datetime.now()
+        status_sql = SQL(
+            """
+            (SELECT ticket.id FROM im_livechat_ticket ticket
+              JOIN im_livechat_channel team ON team.id = ticket.livechat_channel_id
+             WHERE CASE
+                WHEN ticket.sla_response_deadline IS NULL AND ticket.sla_resolution_deadline IS NULL
+                    THEN 'none'
+                WHEN COALESCE(ticket.first_response_date, %(now)s) > ticket.sla_response_deadline
+                  OR COALESCE(ticket.resolved_date, %(now)s) > ticket.sla_resolution_deadline
+                    THEN 'breached'
+                WHEN (ticket.sla_response_deadline IS NULL OR ticket.first_response_date IS NOT NULL)
+                 AND (ticket.sla_resolution_deadline IS NULL OR ticket.resolved_date IS NOT NULL)
+                    THEN 'met'
+                WHEN (ticket.first_response_date IS NULL
+                      AND ticket.sla_response_deadline - %(now)s
+                          <= make_interval(secs => COALESCE(team.ticket_sla_risk_hours, 0) * 3600))
+                  OR (ticket.resolved_date IS NULL
+                      AND ticket.sla_resolution_deadline - %(now)s
+                          <= make_interval(secs => COALESCE(team.ticket_sla_risk_hours, 0) * 3600))
+                    THEN 'at_risk'
+                ELSE 'on_track'
+             END IN %(statuses)s)
+            """,
+            now=now,
+            statuses=tuple(statuses) or ("",),
+        )
+        return [("id", "in" if operator in ("=", "in") else "not in", status_sql)]
 
     @api.depends("state", "resolved_date", "livechat_channel_id.ticket_reopen_days")
     def _compute_can_customer_reopen(self):

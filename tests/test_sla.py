@@ -1,0 +1,110 @@
+from contextlib import contextmanager
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import TicketCommon
+
+
+@tagged("post_install", "-at_install")
+class TestTicketSla(TicketCommon):
+    """Deadlines count the team's working hours: Monday to Friday, 8:00 to
+    12:00 and 13:00 to 17:00 in UTC for these tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.calendar = cls.env["resource.calendar"].create(
+            {
+                "name": "Support hours",
+                "tz": "UTC",
+                "attendance_ids": [
+                    (0, 0, {"name": f"{day} {start}", "dayofweek": str(day), "hour_from": start, "hour_to": end,
+                            "day_period": "morning" if start < 12 else "afternoon"})
+                    for day in range(5)
+                    for start, end in ((8, 12), (13, 17))
+                ],
+            }
+        )
+        cls.team.write(
+            {
+                "ticket_calendar_id": cls.calendar.id,
+                "ticket_sla_risk_hours": 1,
+                "ticket_sla_ids": [
+                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 4}),
+                    (0, 0, {"priority": "1", "first_response_hours": 4, "resolution_hours": 16}),
+                ],
+            }
+        )
+
+    @contextmanager
+    def _at(self, when):
+        """Freeze the clock, the transaction's one included (create dates)."""
+        with freeze_time(when):
+            self.env.flush_all()
+            self.env.cr._now = datetime.fromisoformat(when)
+            try:
+                yield
+            finally:
+                self.env.flush_all()
+                self.env.cr._now = None
+
+    def _ticket_at(self, when, priority):
+        with self._at(when):
+            return self._new_ticket(self.customer_a, priority=priority)
+
+    def test_deadlines_follow_working_hours(self):
+        # Friday 16:30: 30 minutes left on Friday, the rest on Monday
+        urgent = self._ticket_at("2026-11-27 16:30:00", "3")
+        self.assertEqual(urgent.sla_response_deadline, datetime(2026, 11, 30, 8, 30))
+        self.assertEqual(urgent.sla_resolution_deadline, datetime(2026, 11, 30, 11, 30))
+        normal = self._ticket_at("2026-11-27 16:30:00", "1")
+        self.assertEqual(normal.sla_response_deadline, datetime(2026, 11, 30, 11, 30))
+        # 16 hours: 0.5 on Friday, 8 on Monday, 7.5 on Tuesday (lunch excluded)
+        self.assertEqual(normal.sla_resolution_deadline, datetime(2026, 12, 1, 16, 30))
+        low = self._ticket_at("2026-11-27 16:30:00", "0")
+        self.assertFalse(low.sla_response_deadline, "no target for low priority")
+        self.assertEqual(low.sla_status, "none")
+
+    def test_status_on_track_at_risk_breached_met(self):
+        ticket = self._ticket_at("2026-11-30 09:00:00", "3")  # respond by 10:00, resolve by 14:00
+        Ticket = self.env["im_livechat.ticket"]
+        with self._at("2026-11-30 09:00:00"):
+            ticket.invalidate_recordset(["sla_status"])
+            self.assertEqual(ticket.sla_status, "at_risk", "one hour left is the risk threshold")
+            self.assertIn(ticket, Ticket.search([("sla_status", "=", "at_risk")]))
+        self.team.ticket_sla_risk_hours = 0.25
+        with self._at("2026-11-30 09:00:00"):
+            ticket.invalidate_recordset(["sla_status"])
+            self.assertEqual(ticket.sla_status, "on_track")
+            self.assertIn(ticket, Ticket.search([("sla_status", "=", "on_track")]))
+            self.assertNotIn(ticket, Ticket.search([("sla_status", "in", ["at_risk", "breached"])]))
+        with self._at("2026-11-30 10:30:00"):
+            ticket.invalidate_recordset(["sla_status"])
+            self.assertEqual(ticket.sla_status, "breached", "no answer after the deadline")
+            self.assertIn(ticket, Ticket.search([("sla_status", "=", "breached")]))
+            self.assertNotIn(ticket, Ticket.search([("sla_status", "!=", "breached")]))
+
+    def test_met_when_answered_and_resolved_in_time(self):
+        ticket = self._ticket_at("2026-11-30 09:00:00", "3")
+        with self._at("2026-11-30 09:20:00"):
+            ticket.channel_id.with_user(self.agent).message_post(
+                body="On it", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        with self._at("2026-11-30 11:00:00"):
+            ticket.action_resolve()
+            ticket.invalidate_recordset(["sla_status"])
+            self.assertEqual(ticket.sla_status, "met")
+            self.assertIn(ticket, self.env["im_livechat.ticket"].search([("sla_status", "=", "met")]))
+
+    def test_late_answer_is_breached_forever(self):
+        ticket = self._ticket_at("2026-11-30 09:00:00", "3")
+        with self._at("2026-11-30 10:10:00"):
+            ticket.channel_id.with_user(self.agent).message_post(
+                body="Sorry for the wait", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+            ticket.action_resolve()
+            ticket.invalidate_recordset(["sla_status"])
+            self.assertEqual(ticket.sla_status, "breached")
