@@ -1,0 +1,448 @@
+#!/usr/bin/env bash
+# Developer harness for the im_livechat_ticket Odoo 18 addon.
+#
+#   tools/dev.sh run      install what is missing, create the demo db once, serve it behind nginx
+#   tools/dev.sh test     run the addon's tests in a throwaway database
+#   tools/dev.sh update   upgrade the addon (-u) in the demo database
+#   tools/dev.sh shell    odoo shell on the demo database
+#   tools/dev.sh dropdb   drop the demo database and its filestore
+#   tools/dev.sh clean    remove generated state (addons link, stamps, nginx files, logs)
+#
+# Everything generated lives in the cache dir (IMLT_HOME), never in the checkout.
+# Settings (environment): IMLT_HOME, IMLT_DB, IMLT_PORT, IMLT_LISTEN, ODOO_SRC, TEST_TAGS.
+set -euo pipefail
+
+MODULE=im_livechat_ticket
+# The checkout may live anywhere under any name: the addons link gives it its module name.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+: "${HOME:=$(cd ~ && pwd)}"
+CACHE=${IMLT_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/$MODULE}
+mkdir -p "$CACHE" && CACHE=$(cd "$CACHE" && pwd -P)   # absolute: it ends up in Odoo's addons path
+DB=${IMLT_DB:-${MODULE}_demo}
+PORT=${IMLT_PORT:-8069}            # nginx, what the browser uses
+LISTEN=${IMLT_LISTEN:-127.0.0.1}   # set 0.0.0.0 to expose the demo on the network
+ODOO_PORT=8070                     # Odoo's HTTP workers, behind nginx
+GEVENT_PORT=8072                   # Odoo's websocket (gevent) process, behind nginx
+VENV=$CACHE/venv
+PY=$VENV/bin/python
+DATA_DIR=$CACHE/data               # Odoo filestore and sessions
+LOG_DIR=$CACHE/logs
+STAMPS=$CACHE/stamps
+# One addons dir per checkout, so two checkouts never test each other's code.
+ADDONS_DIR=$CACHE/addons/$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
+
+log() { printf '[dev] %s\n' "$*" >&2; }
+die() { printf '[dev] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Run as the postgres OS user; cd / so it does not complain about our cwd.
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@")
+    else (cd / && sudo -u postgres "$@"); fi
+}
+
+# ---------------------------------------------------------------- packages
+
+# Install the Debian packages that are not installed yet; apt only when needed.
+ensure_debs() {
+    local pkg missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+    log "installing Debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# $1 = run|test: what the command needs besides PostgreSQL and Odoo's build dependencies.
+ensure_system() {
+    local pkgs=(postgresql libldap2-dev libsasl2-dev libpq-dev libxml2-dev libxslt1-dev
+                libjpeg-dev zlib1g-dev libffi-dev libssl-dev build-essential python3-dev)
+    command -v python3 >/dev/null || pkgs+=(python3)
+    # Debian's python3 can only make a venv with python3-venv (ensurepip).
+    command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
+    case $1 in
+        run) pkgs+=(nginx) ;;
+        test)
+            pkgs+=(fonts-dejavu-core)
+            # Odoo's browser tests look for any of these executables.
+            command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+                || command -v google-chrome >/dev/null || pkgs+=(chromium)
+            ;;
+    esac
+    ensure_debs "${pkgs[@]}"
+}
+
+# ---------------------------------------------------------------- odoo source
+
+# Sets ODOO_SRC: (a) importable odoo 18, (b) $ODOO_SRC, (c) a clone in the cache.
+find_odoo() {
+    local src
+    # find_spec + release.py instead of "import odoo": same answer, 1 s faster.
+    src=$(cd / && python3 - 2>/dev/null <<'EOF'
+import importlib.util, os, runpy
+spec = importlib.util.find_spec("odoo")
+pkg = spec.submodule_search_locations[0]
+assert runpy.run_path(os.path.join(pkg, "release.py"))["version_info"][0] == 18
+print(os.path.dirname(pkg))
+EOF
+    ) || src=""
+    if [ -n "$src" ]; then
+        ODOO_SRC=$src
+    elif [ -n "${ODOO_SRC:-}" ]; then
+        grep -Eq '^version_info = \(18,' "$ODOO_SRC/odoo/release.py" 2>/dev/null \
+            || die "ODOO_SRC=$ODOO_SRC is not an Odoo 18 source tree"
+        ODOO_SRC=$(cd "$ODOO_SRC" && pwd -P)
+    else
+        ODOO_SRC=$CACHE/odoo
+        if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
+            ensure_debs git ca-certificates
+            log "cloning Odoo 18.0 into $ODOO_SRC"
+            rm -rf "$ODOO_SRC.partial"
+            git clone -q --depth 1 -b 18.0 https://github.com/odoo/odoo "$ODOO_SRC.partial"
+            mv "$ODOO_SRC.partial" "$ODOO_SRC"
+        fi
+    fi
+    ADDONS_PATH=$ODOO_SRC/odoo/addons
+    [ -d "$ODOO_SRC/addons" ] && ADDONS_PATH+=,$ODOO_SRC/addons
+    ADDONS_PATH+=,$ADDONS_DIR
+}
+
+# ---------------------------------------------------------------- python
+
+# A venv that sees the system site-packages, so an installed Odoo and its deps are reused.
+ensure_venv() {
+    mkdir -p "$CACHE" "$STAMPS"
+    if ! "$PY" -c '' 2>/dev/null; then   # missing, or its base python went away
+        log "creating virtualenv $VENV"
+        rm -rf "$VENV"
+        python3 -m venv --system-site-packages "$VENV"
+    fi
+    # Make the venv import the Odoo tree we picked (also for "python -c 'import odoo'").
+    local site pth
+    site=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    pth=$site/im_livechat_ticket_odoo.pth
+    [ "$(cat "$pth" 2>/dev/null)" = "$ODOO_SRC" ] || printf '%s\n' "$ODOO_SRC" >"$pth"
+
+    # Install Odoo's requirements once per distinct requirement set.
+    local reqs stamp hash
+    reqs=$CACHE/requirements.txt
+    {
+        [ -f "$ODOO_SRC/requirements.txt" ] && python3 "$ROOT/tools/odoo_requirements.py" "$ODOO_SRC/requirements.txt"
+        echo websocket-client   # Odoo's websocket tests need it
+    } >"$reqs"
+    hash=$({ cat "$reqs"; "$PY" -V; } | sha256sum | cut -d' ' -f1)
+    stamp=$STAMPS/requirements.sha256
+    [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ] && return 0
+    log "installing Python requirements into $VENV"
+    "$PY" -m pip install -q --disable-pip-version-check -r "$reqs"
+    echo "$hash" >"$stamp"
+}
+
+# ---------------------------------------------------------------- postgresql
+
+ensure_postgres() {
+    if ! pg_isready -q 2>/dev/null; then
+        log "starting PostgreSQL"
+        if command -v pg_lsclusters >/dev/null; then
+            if [ -z "$(pg_lsclusters --no-header 2>/dev/null)" ]; then
+                # Installed without a cluster (e.g. dropped): make the default one.
+                as_root pg_createcluster "$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n1)" main
+            fi
+            local ver name _port status _rest
+            while read -r ver name _port status _rest; do
+                [ "$status" = online ] || as_root pg_ctlcluster "$ver" "$name" start || true
+            done < <(pg_lsclusters --no-header)
+        fi
+        pg_isready -q 2>/dev/null || as_root service postgresql start || true
+        local _
+        for _ in $(seq 30); do pg_isready -q 2>/dev/null && break; sleep 1; done
+        pg_isready -q || die "PostgreSQL does not answer on its Unix socket"
+    fi
+    # Odoo refuses the postgres role: use a superuser named after the OS user (socket, peer auth).
+    [ "$(id -un)" != postgres ] || die "do not run as the postgres OS user"
+    if ! psql -X -q -d postgres -c '' 2>/dev/null; then
+        log "creating PostgreSQL superuser $(id -un)"
+        as_postgres createuser -s "$(id -un)"
+    fi
+}
+
+db_exists() {
+    [ "$(psql -X -A -t -q -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" = 1 ]
+}
+
+module_installed() {
+    [ "$(psql -X -A -t -q -d "$1" -c "SELECT state FROM ir_module_module WHERE name = '$MODULE'" 2>/dev/null)" = installed ]
+}
+
+drop_database() {
+    dropdb --if-exists --force "$1" 2>/dev/null || log "warning: could not drop database $1"
+    rm -rf "${DATA_DIR:?}/filestore/$1"
+}
+
+# ---------------------------------------------------------------- odoo
+
+ensure_addons_link() {
+    mkdir -p "$ADDONS_DIR" "$DATA_DIR" "$LOG_DIR"
+    ln -sfn "$ROOT" "$ADDONS_DIR/$MODULE"
+    # An empty config file keeps a user's ~/.odoorc out of our runs.
+    [ -f "$CACHE/odoo.conf" ] || printf '[options]\n' >"$CACHE/odoo.conf"
+}
+
+odoo_bin() {
+    local cmd=("$PY" "$ODOO_SRC/odoo-bin")
+    [ -f "$ODOO_SRC/odoo-bin" ] || cmd=("$PY" -m odoo)   # pip-installed Odoo
+    # ODOO_EXEC=1: replace the (background) subshell, so $! is Odoo's own pid.
+    ${ODOO_EXEC:+exec} "${cmd[@]}" "$@" -c "$CACHE/odoo.conf" --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
+}
+
+setup() {
+    ensure_system "$1"
+    find_odoo
+    ensure_venv
+    ensure_postgres
+    ensure_addons_link
+}
+
+ensure_demo_db() {
+    if db_exists "$DB" && module_installed "$DB"; then return 0; fi
+    log "installing $MODULE with demo data into database $DB (first run only, takes a few minutes)"
+    odoo_bin -d "$DB" -i "$MODULE" --stop-after-init --max-cron-threads=0 \
+        || die "installing $MODULE into $DB failed (see above); fix and rerun, or 'make dropdb'"
+    module_installed "$DB" || die "$MODULE is not installed in $DB (see above)"
+}
+
+# True when something accepts connections on 127.0.0.1:$1.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+    local port=$1
+    while port_busy "$port"; do port=$((port + 1)); done
+    echo "$port"
+}
+
+# ---------------------------------------------------------------- commands
+
+# Odoo's documented reverse-proxy setup (websocket to the gevent port), config in the cache dir.
+write_nginx_conf() {
+    local dir=$CACHE/nginx
+    mkdir -p "$dir/tmp"
+    # As root, nginx workers would run as nobody and could not use temp dirs under $HOME.
+    local user_line=""
+    [ "$(id -u)" -eq 0 ] && user_line="user root;"
+    cat >"$dir/nginx.conf" <<EOF
+# Generated by tools/dev.sh; edits are overwritten.
+$user_line
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $dir/access.log;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+
+    map \$http_upgrade \$connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+    upstream odoo     { server 127.0.0.1:$ODOO_PORT; }
+    upstream odoochat { server 127.0.0.1:$GEVENT_PORT; }
+
+    server {
+        listen $LISTEN:$PORT;
+        proxy_read_timeout 720s;
+        proxy_connect_timeout 720s;
+        proxy_send_timeout 720s;
+        client_max_body_size 64m;
+
+        location /websocket {
+            proxy_pass http://odoochat;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade \$http_upgrade;
+            proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header X-Forwarded-Host \$http_host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Real-IP \$remote_addr;
+        }
+        location / {
+            proxy_pass http://odoo;
+            proxy_set_header X-Forwarded-Host \$http_host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Real-IP \$remote_addr;
+            proxy_redirect off;
+        }
+        gzip on;
+        gzip_types text/css text/plain text/xml application/xml application/javascript application/json;
+    }
+}
+EOF
+    NGINX_CONF=$dir/nginx.conf
+}
+
+SERVER_PIDS=()
+stop_servers() {
+    trap - INT TERM EXIT
+    local pid _
+    for pid in "${SERVER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for _ in $(seq 50); do   # Odoo shuts down gracefully; give it 10 s
+        local alive=0
+        for pid in "${SERVER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ $alive -eq 0 ] && break
+        sleep 0.2
+    done
+    for pid in "${SERVER_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    log "stopped"
+}
+
+cmd_run() {
+    setup run
+    ensure_demo_db
+    local p
+    for p in "$PORT" "$ODOO_PORT" "$GEVENT_PORT"; do
+        port_busy "$p" && die "port $p is in use (another 'make run'?); set IMLT_PORT for nginx's port"
+    done
+    write_nginx_conf
+    cat <<EOF
+
+$MODULE demo on http://localhost:$PORT
+  agent:    login agent     password agent
+  customer: login customer  password customer
+  admin:    login admin     password admin
+
+EOF
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap stop_servers EXIT
+    # Production-like: prefork workers + gevent websocket process, behind a reverse proxy.
+    ODOO_EXEC=1 odoo_bin -d "$DB" --db-filter="^$DB\$" --proxy-mode \
+        --workers=2 --max-cron-threads=1 \
+        --http-interface=127.0.0.1 --http-port="$ODOO_PORT" --gevent-port="$GEVENT_PORT" \
+        --limit-time-cpu=600 --limit-time-real=1200 &
+    SERVER_PIDS+=($!)
+    local nginx_args=(-c "$NGINX_CONF" -g 'daemon off;')
+    # -e keeps nginx from opening /var/log/nginx/error.log before reading our config (>= 1.19.5).
+    nginx -h 2>&1 | grep -q -- '-e filename' && nginx_args+=(-e "$CACHE/nginx/error.log")
+    nginx "${nginx_args[@]}" &
+    SERVER_PIDS+=($!)
+    local _
+    for _ in $(seq 120); do
+        if port_busy "$ODOO_PORT" && port_busy "$GEVENT_PORT"; then
+            log "ready: http://localhost:$PORT (Ctrl-C stops Odoo and nginx)"
+            break
+        fi
+        if ! kill -0 "${SERVER_PIDS[0]}" 2>/dev/null || ! kill -0 "${SERVER_PIDS[1]}" 2>/dev/null; then
+            break
+        fi
+        sleep 0.5
+    done
+    # Serve until either process ends or we are interrupted; the EXIT trap stops the other.
+    local rc=0
+    wait -n || rc=$?
+    exit "$rc"
+}
+
+cmd_update() {
+    setup run
+    if db_exists "$DB" && module_installed "$DB"; then
+        log "updating $MODULE in $DB"
+        odoo_bin -d "$DB" -u "$MODULE" --stop-after-init --max-cron-threads=0
+    else
+        ensure_demo_db
+    fi
+}
+
+cmd_shell() {
+    setup run
+    ensure_demo_db
+    odoo_bin shell -d "$DB" --no-http
+}
+
+cmd_dropdb() {
+    if command -v pg_isready >/dev/null; then
+        ensure_postgres
+        log "dropping database $DB"
+        drop_database "$DB"
+    fi
+}
+
+cmd_clean() {
+    rm -rf "$CACHE/addons" "$STAMPS" "$CACHE/nginx" "$LOG_DIR" "$CACHE/odoo.conf" "$CACHE/requirements.txt"
+    log "cleaned $CACHE (kept: venv, Odoo clone, demo database and its data)"
+}
+
+# Print failing tests and the closing "N passed, N failed" line; return non-zero on failure.
+summarize_tests() {
+    local logfile=$1 odoo_rc=$2 result failures=0 errors=0 run=0 problems=()
+    result=$(grep -E 'odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$logfile" | tail -n1 || true)
+    if [ -n "$result" ]; then
+        read -r failures errors run < <(sed -E 's/.*: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/' <<<"$result")
+        [ "$run" -gt 0 ] || problems+=("no test ran (TEST_TAGS=$TEST_TAGS)")
+    else
+        problems+=("no test report in the log (did the install crash?)")
+    fi
+    local failed=$((failures + errors))
+    local passed=$((run - failed))
+    [ "$passed" -ge 0 ] || passed=0   # setUpClass errors count as errors but not as tests run
+    # The header line of each failing test, e.g. "FAIL: TestTicket.test_close".
+    grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ ERROR [^ ]+ [^ ]+: (FAIL|ERROR): ' "$logfile" \
+        | sed -E 's/^.*: ((FAIL|ERROR): )/\1/' || true
+    # Why a module could not be installed.
+    local critical='^[0-9-]+ [0-9:,]+ [0-9]+ CRITICAL '
+    grep -E "$critical|invalid module names|Some modules are not loaded" "$logfile" || true
+    grep -Eq "$critical|Failed to initialize database" "$logfile" && problems+=("critical error in the log")
+    # odoo-bin exits 1 when tests fail; only a reason of its own when no test failed.
+    [ "$odoo_rc" -eq 0 ] || [ "$failed" -gt 0 ] || problems+=("odoo-bin exited with status $odoo_rc")
+    if [ ${#problems[@]} -gt 0 ]; then
+        printf 'test run failed: %s\n' "${problems[@]}"
+        [ "$failed" -gt 0 ] || failed=1   # so the closing line never reads as a success
+    fi
+    echo "full log: $logfile"
+    echo "$passed passed, $failed failed"
+    [ ${#problems[@]} -eq 0 ] && [ "$failed" -eq 0 ]
+}
+
+cmd_test() {
+    setup test
+    TEST_TAGS=${TEST_TAGS:-/$MODULE}
+    local db http_port gevent_port logfile rc
+    db=imlt_test_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+    http_port=$(free_port "${IMLT_TEST_PORT:-18069}")
+    gevent_port=$(free_port $((http_port + 1)))
+    logfile=$LOG_DIR/test-$(date +%Y%m%d-%H%M%S)-$db.log
+    ln -sfn "$(basename "$logfile")" "$LOG_DIR/test-latest.log"
+    # Keep the 20 newest test logs.
+    find "$LOG_DIR" -name 'test-2*.log' -printf '%T@ %p\n' | sort -rn | tail -n +21 | cut -d' ' -f2- \
+        | xargs -r rm -f
+    TEST_DB=$db
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'drop_database "$TEST_DB"' EXIT   # also on failure or Ctrl-C
+    log "testing $TEST_TAGS in database $db (http port $http_port), log: $logfile"
+    set +e
+    # Threaded server, no workers: what Odoo's test runner (HttpCase, tours) expects.
+    odoo_bin -d "$db" -i "$MODULE" --test-enable --test-tags "$TEST_TAGS" --stop-after-init \
+        --workers=0 --max-cron-threads=0 --http-interface=127.0.0.1 \
+        --http-port="$http_port" --gevent-port="$gevent_port" --log-level=test 2>&1 | tee "$logfile"
+    rc=${PIPESTATUS[0]}
+    set -e
+    drop_database "$db"
+    trap - EXIT
+    summarize_tests "$logfile" "$rc"
+}
+
+case ${1:-} in
+    run|test|update|shell|dropdb|clean) "cmd_$1" ;;
+    *) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
