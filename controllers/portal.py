@@ -1,0 +1,414 @@
+import datetime
+
+from odoo import fields, http
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import request
+from odoo.osv.expression import AND
+from odoo.tools.misc import format_date
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+from ..models.im_livechat_ticket import MAX_FILES_PER_MESSAGE, SUBJECT_MAX_LENGTH
+
+# Messages shown as small centered notes rather than chat bubbles.
+NOTICE_MESSAGE_TYPES = ("notification", "user_notification")
+
+
+class TicketPortal(CustomerPortal):
+    """Customer side of the tickets: list, creation form and conversation page.
+
+    Every route parses its input, checks access (``_document_check_access``)
+    and calls one method of ``im_livechat.ticket``; business rules live there.
+    """
+
+    # ------------------------------------------------------------
+    # Home (/my)
+    # ------------------------------------------------------------
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "ticket_count" in counters:
+            Ticket = request.env["im_livechat.ticket"]
+            values["ticket_count"] = (
+                Ticket.search_count(self._prepare_tickets_domain())
+                if Ticket.has_access("read")
+                else 0
+            )
+        return values
+
+    # ------------------------------------------------------------
+    # Helpers (extension points)
+    # ------------------------------------------------------------
+
+    def _prepare_tickets_domain(self):
+        """The tickets listed on /my/tickets; record rules narrow it further
+        (own tickets, or the company's when it shares them)."""
+        return [("commercial_partner_id", "=", request.env.user.partner_id.commercial_partner_id.id)]
+
+    def _get_ticket_searchbar_sortings(self):
+        return {
+            "activity": {
+                "label": request.env._("Last activity"),
+                "order": "last_activity_date desc, id desc",
+            },
+            "date": {
+                "label": request.env._("Newest"),
+                "order": "create_date desc, id desc",
+            },
+            "priority": {
+                "label": request.env._("Priority"),
+                "order": "priority desc, last_activity_date desc, id desc",
+            },
+            "reference": {
+                "label": request.env._("Reference"),
+                "order": "reference desc, id desc",
+            },
+        }
+
+    def _get_ticket_searchbar_filters(self):
+        return {
+            "all": {"label": request.env._("All"), "domain": []},
+            "open": {"label": request.env._("Open"), "domain": [("state", "in", ("new", "open"))]},
+            "resolved": {"label": request.env._("Resolved"), "domain": [("state", "=", "resolved")]},
+        }
+
+    def _get_ticket_selection_labels(self, field_name):
+        """Translated labels of a selection field of the ticket, as a dict."""
+        field = request.env["im_livechat.ticket"]._fields[field_name]
+        return dict(field._description_selection(request.env))
+
+    def _get_priority_values(self):
+        """Translated labels of the priorities, and the tooltips of their stars."""
+        labels = self._get_ticket_selection_labels("priority")
+        return {
+            "priority_labels": labels,
+            "priority_titles": {
+                key: request.env._("Priority: %(priority)s", priority=label)
+                for key, label in labels.items()
+            },
+        }
+
+    def _get_uploaded_files(self):
+        """The files of the ``attachments`` input as ``(filename, bytes)``;
+        an empty file input (no file chosen) is skipped."""
+        return [
+            (upload.filename, upload.read())
+            for upload in request.httprequest.files.getlist("attachments")
+            if upload.filename
+        ]
+
+    # ------------------------------------------------------------
+    # List
+    # ------------------------------------------------------------
+
+    @http.route(
+        ["/my/tickets", "/my/tickets/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_tickets(self, page=1, sortby=None, filterby=None, **kw):
+        values = self._prepare_portal_layout_values()
+        Ticket = request.env["im_livechat.ticket"]
+        searchbar_sortings = self._get_ticket_searchbar_sortings()
+        searchbar_filters = self._get_ticket_searchbar_filters()
+        if sortby not in searchbar_sortings:
+            sortby = "activity"
+        if filterby not in searchbar_filters:
+            filterby = "all"
+        domain = AND([self._prepare_tickets_domain(), searchbar_filters[filterby]["domain"]])
+
+        has_access = Ticket.has_access("read")
+        ticket_count = Ticket.search_count(domain) if has_access else 0
+        pager = portal_pager(
+            url="/my/tickets",
+            url_args={"sortby": sortby, "filterby": filterby},
+            total=ticket_count,
+            page=page,
+            step=self._items_per_page,
+        )
+        tickets = (
+            Ticket.search(
+                domain,
+                order=searchbar_sortings[sortby]["order"],
+                limit=self._items_per_page,
+                offset=pager["offset"],
+            )
+            if has_access
+            else Ticket
+        )
+        request.session["my_tickets_history"] = tickets.ids[:100]
+        # sudo: res.users - the agents' names shown to their customers (chat name if any)
+        agents = tickets.user_id.sudo()
+
+        values.update(
+            {
+                "tickets": tickets,
+                "agent_names": {agent.id: agent.livechat_username or agent.name for agent in agents},
+                "page_name": "ticket_list",
+                "default_url": "/my/tickets",
+                "pager": pager,
+                "searchbar_sortings": searchbar_sortings,
+                "sortby": sortby,
+                "searchbar_filters": searchbar_filters,
+                "filterby": filterby,
+                "state_labels": self._get_ticket_selection_labels("state"),
+                **self._get_priority_values(),
+            }
+        )
+        return request.render("im_livechat_ticket.portal_my_tickets", values)
+
+    # ------------------------------------------------------------
+    # New ticket
+    # ------------------------------------------------------------
+
+    def _prepare_ticket_new_values(self, name="", message="", priority="1", error=None, **kwargs):
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ticket_new",
+                "ticket_name": name,
+                "ticket_message": message,
+                "ticket_priority": priority,
+                "priorities": list(self._get_ticket_selection_labels("priority").items()),
+                "subject_max_length": SUBJECT_MAX_LENGTH,
+                "max_files": MAX_FILES_PER_MESSAGE,
+                "error": error,
+            }
+        )
+        values.update(kwargs)
+        return values
+
+    @http.route(
+        "/my/tickets/new",
+        type="http",
+        auth="user",
+        methods=["GET", "POST"],
+        website=True,
+    )
+    def portal_my_ticket_new(self, name="", message="", priority="1", **kw):
+        if request.httprequest.method != "POST":
+            return request.render(
+                "im_livechat_ticket.portal_my_ticket_new", self._prepare_ticket_new_values()
+            )
+        files = self._get_uploaded_files()
+        try:
+            # Nothing of a refused ticket may stay: roll back whatever was written.
+            with request.env.cr.savepoint():
+                ticket = request.env["im_livechat.ticket"]._portal_create_ticket(
+                    name, message, priority, files
+                )
+        except (UserError, ValidationError, AccessError) as error:
+            values = self._prepare_ticket_new_values(
+                name=name,
+                message=message,
+                priority=priority,
+                error=error.args[0],
+                files_lost=bool(files),
+            )
+            return request.render("im_livechat_ticket.portal_my_ticket_new", values)
+        return request.redirect(f"/my/tickets/{ticket.id}", code=303)
+
+    # ------------------------------------------------------------
+    # Ticket page
+    # ------------------------------------------------------------
+
+    def _get_ticket_record_pager(self, ticket):
+        """Previous/next ticket of the last list the user saw."""
+        history = request.session.get("my_tickets_history", [])
+        if ticket.id not in history:
+            return {}
+        index = history.index(ticket.id)
+        return {
+            "prev_record": index > 0 and f"/my/tickets/{history[index - 1]}",
+            "next_record": index < len(history) - 1 and f"/my/tickets/{history[index + 1]}",
+        }
+
+    def _get_avatar_url(self, partner):
+        """An avatar URL the customer's browser may load: Odoo serves the
+        avatars of live chat operators and of the members of a conversation
+        the user belongs to (``ir.binary`` of ``im_livechat`` and ``mail``)."""
+        return f"/web/image/res.partner/{partner.id}/avatar_128"
+
+    def _prepare_ticket_conversation(self, ticket_sudo):
+        """The conversation's messages grouped by day, oldest first, with what
+        the template needs to show them (authors' names and avatars,
+        attachment access tokens)."""
+        # sudo: mail.message - the caller has checked access to the ticket; the
+        # customer sees the conversation's public messages only
+        messages = ticket_sudo.channel_id.message_ids.sudo().filtered(
+            lambda message: (message.body or message.attachment_ids)
+            and not message.is_internal
+            and not message.subtype_id.internal
+        ).sorted(lambda message: (message.date, message.id))
+
+        today = fields.Datetime.context_timestamp(request.env.user, fields.Datetime.now()).date()
+        days = []
+        for message in messages:
+            day = fields.Datetime.context_timestamp(request.env.user, message.date).date()
+            if not days or days[-1]["date"] != day:
+                if day == today:
+                    label = request.env._("Today")
+                elif day == today - datetime.timedelta(days=1):
+                    label = request.env._("Yesterday")
+                else:
+                    label = format_date(request.env, day, date_format="full")
+                days.append({"date": day, "label": label, "messages": []})
+            days[-1]["messages"].append(message)
+
+        authors = messages.author_id
+        attachments = messages.attachment_ids
+        # sudo: ir.attachment - tokens let the customer's browser load the
+        # files of a conversation whose ticket they were checked to access
+        tokens = attachments.sudo().generate_access_token()
+        return {
+            "message_days": days,
+            "author_names": {
+                author.id: author.user_livechat_username or author.name for author in authors
+            },
+            "avatar_urls": {author.id: self._get_avatar_url(author) for author in authors},
+            "attachment_tokens": dict(zip(attachments.ids, tokens)),
+            "notice_message_types": NOTICE_MESSAGE_TYPES,
+        }
+
+    def _mark_ticket_as_read(self, ticket_sudo):
+        """The customer saw the conversation: clear their unread counter."""
+        channel = ticket_sudo.channel_id
+        if not channel:
+            return
+        member = request.env["discuss.channel.member"].search(
+            [("channel_id", "=", channel.id), ("is_self", "=", True)]
+        )
+        # sudo: discuss.channel - message ids of the conversation of a ticket the user may see
+        last_message_id = max(channel.sudo().message_ids.ids, default=0)
+        if member and last_message_id:
+            member._mark_as_read(last_message_id)
+
+    def _prepare_ticket_page_values(self, ticket_sudo, **kwargs):
+        values = self._prepare_portal_layout_values()
+        agent = ticket_sudo.user_id
+        values.update(
+            {
+                "page_name": "ticket",
+                "ticket": ticket_sudo,
+                "own_partner": request.env.user.partner_id,
+                "agent_name": agent and (agent.livechat_username or agent.name),
+                "agent_avatar_url": agent and self._get_avatar_url(agent.partner_id),
+                "state_labels": self._get_ticket_selection_labels("state"),
+                **self._get_priority_values(),
+                "max_files": MAX_FILES_PER_MESSAGE,
+                "error": None,
+                "composer_message": "",
+            }
+        )
+        values.update(self._prepare_ticket_rating_values(ticket_sudo))
+        values.update(self._prepare_ticket_conversation(ticket_sudo))
+        values.update(self._get_ticket_record_pager(ticket_sudo))
+        values.update(kwargs)
+        return values
+
+    def _prepare_ticket_rating_values(self, ticket_sudo):
+        """What the rating part of a resolved ticket's page needs: the rating
+        given, or whether the current user (its own customer) may give one."""
+        customer_rating = ticket_sudo._get_customer_rating() if ticket_sudo.state == "resolved" else None
+        return {
+            "customer_rating": customer_rating,
+            "can_rate": (
+                ticket_sudo.state == "resolved"
+                and not customer_rating
+                and ticket_sudo.partner_id == request.env.user.partner_id
+            ),
+            "rating_labels": {
+                1: request.env._("Very poor"),
+                2: request.env._("Poor"),
+                3: request.env._("Okay"),
+                4: request.env._("Good"),
+                5: request.env._("Excellent"),
+            },
+            "rating_feedback": "",
+        }
+
+    def _get_ticket_or_none(self, ticket_id):
+        """The ticket as sudo if the current user may read it, else None."""
+        try:
+            return self._document_check_access("im_livechat.ticket", ticket_id)
+        except (AccessError, MissingError):
+            return None
+
+    @http.route("/my/tickets/<int:ticket_id>", type="http", auth="user", methods=["GET"], website=True)
+    def portal_my_ticket(self, ticket_id, **kw):
+        ticket_sudo = self._get_ticket_or_none(ticket_id)
+        if not ticket_sudo:
+            return request.not_found()
+        self._mark_ticket_as_read(ticket_sudo)
+        return request.render(
+            "im_livechat_ticket.portal_my_ticket", self._prepare_ticket_page_values(ticket_sudo)
+        )
+
+    @http.route(
+        "/my/tickets/<int:ticket_id>/message",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_ticket_message(self, ticket_id, message="", **kw):
+        ticket_sudo = self._get_ticket_or_none(ticket_id)
+        if not ticket_sudo:
+            return request.not_found()
+        files = self._get_uploaded_files()
+        try:
+            with request.env.cr.savepoint():
+                # The user's own environment: the message is theirs.
+                ticket_sudo.with_env(request.env)._post_customer_message(message, files)
+        except (UserError, ValidationError, AccessError) as error:
+            values = self._prepare_ticket_page_values(
+                ticket_sudo,
+                error=error.args[0],
+                composer_message=message,
+                files_lost=bool(files),
+            )
+            return request.render("im_livechat_ticket.portal_my_ticket", values)
+        return request.redirect(f"/my/tickets/{ticket_id}#ticket_bottom", code=303)
+
+    @http.route(
+        "/my/tickets/<int:ticket_id>/reopen",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_ticket_reopen(self, ticket_id, **kw):
+        ticket_sudo = self._get_ticket_or_none(ticket_id)
+        if not ticket_sudo:
+            return request.not_found()
+        try:
+            with request.env.cr.savepoint():
+                # The model checks the team's reopen window.
+                ticket_sudo.with_env(request.env)._portal_reopen()
+        except (UserError, ValidationError, AccessError) as error:
+            values = self._prepare_ticket_page_values(ticket_sudo, error=error.args[0])
+            return request.render("im_livechat_ticket.portal_my_ticket", values)
+        return request.redirect(f"/my/tickets/{ticket_id}#ticket_bottom", code=303)
+
+    @http.route(
+        "/my/tickets/<int:ticket_id>/rate",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_ticket_rate(self, ticket_id, score=None, feedback="", **kw):
+        ticket_sudo = self._get_ticket_or_none(ticket_id)
+        if not ticket_sudo:
+            return request.not_found()
+        try:
+            with request.env.cr.savepoint():
+                ticket_sudo.with_env(request.env)._portal_rate(score, feedback)
+        except (UserError, ValidationError, AccessError) as error:
+            values = self._prepare_ticket_page_values(
+                ticket_sudo, error=error.args[0], rating_feedback=feedback
+            )
+            return request.render("im_livechat_ticket.portal_my_ticket", values)
+        return request.redirect(f"/my/tickets/{ticket_id}#ticket_bottom", code=303)
