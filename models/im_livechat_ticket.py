@@ -475,6 +475,8 @@ class ImLivechatTicket(models.Model):
         """Reopen for the customer, within the team's reopen window. The caller
         has checked that the current user may access the ticket."""
         self.ensure_one()
+        if self.state != "resolved":
+            raise UserError(self.env._("This ticket is not resolved: it is still being worked on."))
         if not self.can_customer_reopen:
             raise UserError(
                 self.env._(
@@ -717,6 +719,8 @@ class ImLivechatTicket(models.Model):
             raise UserError(
                 self.env._("This ticket was resolved: reopen it to send a new message.")
             )
+        if not self.channel_id:
+            raise UserError(self.env._("This ticket has no conversation any more."))
         # sudo: discuss.channel - the caller has been checked to access the ticket
         channel = self.channel_id.sudo()
         attachment_ids = []

@@ -12,9 +12,16 @@ class ResPartner(models.Model):
     livechat_ticket_count = fields.Integer("Tickets", compute="_compute_livechat_ticket_count")
 
     def _compute_livechat_ticket_count(self):
-        groups = self.env["im_livechat.ticket"]._read_group(
-            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+        # a company counts its contacts' tickets too, as its smart button lists them
+        partners = self.with_context(active_test=False).search_fetch(
+            [("id", "child_of", self.ids)], ["parent_id"]
         )
-        counts = {partner.id: count for partner, count in groups}
-        for partner in self:
-            partner.livechat_ticket_count = counts.get(partner.id, 0)
+        groups = self.env["im_livechat.ticket"]._read_group(
+            [("partner_id", "in", partners.ids)], ["partner_id"], ["__count"]
+        )
+        self.livechat_ticket_count = 0
+        for partner, count in groups:
+            while partner:
+                if partner in self:
+                    partner.livechat_ticket_count += count
+                partner = partner.parent_id

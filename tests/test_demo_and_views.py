@@ -1,0 +1,264 @@
+from lxml import etree
+
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
+
+DEMO_TICKETS = [f"im_livechat_ticket.ticket_{index:02d}_demo" for index in range(1, 13)]
+
+
+@tagged("post_install", "-at_install")
+class TestDemoAndViews(TransactionCase):
+    """The backend entry points (action, menu, views) work for an agent, and
+    the demo data, when loaded, is a usable help desk."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Ticket = cls.env["im_livechat.ticket"]
+        cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
+        cls.agent = new_test_user(
+            cls.env,
+            login="views_agent",
+            name="Vera Views",
+            groups="base.group_user,im_livechat.im_livechat_group_user",
+        )
+        cls.employee = new_test_user(
+            cls.env, login="views_employee", name="Emil Employee", groups="base.group_user"
+        )
+        cls.company = cls.env["res.partner"].create({"name": "Views Bikes", "is_company": True})
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Carla Customer", "parent_id": cls.company.id}
+        )
+        cls.team.write({"user_ids": [(4, cls.agent.id)]})
+
+    def _arch(self, views, view_type):
+        return etree.fromstring(views["views"][view_type]["arch"])
+
+    def _search_filter_domain(self, search_arch, name, user):
+        node = search_arch.xpath(f"//filter[@name='{name}']")
+        self.assertTrue(node, f"search view has no filter {name}")
+        return safe_eval(node[0].get("domain"), {"uid": user.id})
+
+    # ------------------------------------------------------------
+    # Action and menu
+    # ------------------------------------------------------------
+
+    def test_action_queue(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("im_livechat_ticket.action_ticket_queue")
+        self.assertEqual(action["res_model"], "im_livechat.ticket")
+        self.assertEqual(action["view_mode"], "kanban,list,form")
+        context = safe_eval(action["context"], {"uid": self.agent.id})
+        self.assertEqual(context.get("search_default_my_tickets"), 1)
+        self.assertEqual(context.get("search_default_open"), 1)
+        self.assertIn("o_view_nocontent", action["help"])
+        # the team's stat button opens the same queue on that team
+        team_action = self.team.action_view_tickets()
+        self.assertEqual(team_action["id"], action["id"])
+        self.assertEqual(team_action["domain"], [("livechat_channel_id", "=", self.team.id)])
+
+    def test_menu(self):
+        menu = self.env.ref("im_livechat_ticket.menu_ticket_root")
+        action = self.env.ref("im_livechat_ticket.action_ticket_queue")
+        self.assertEqual(menu.action, action)
+        self.assertEqual(menu.parent_id, self.env.ref("im_livechat.menu_livechat_root"))
+        siblings = menu.parent_id.child_id - menu
+        self.assertTrue(
+            all(menu.sequence < sibling.sequence for sibling in siblings),
+            "Tickets should be the first entry of Live Chat",
+        )
+        Menu = self.env["ir.ui.menu"]
+        self.assertIn(menu.id, Menu.with_user(self.agent)._visible_menu_ids())
+        self.assertNotIn(menu.id, Menu.with_user(self.employee)._visible_menu_ids())
+
+    # ------------------------------------------------------------
+    # Views
+    # ------------------------------------------------------------
+
+    def test_ticket_views_for_agent(self):
+        views = self.Ticket.with_user(self.agent).get_views(
+            [(False, "kanban"), (False, "list"), (False, "form"), (False, "search")]
+        )
+        kanban = self._arch(views, "kanban")
+        self.assertEqual(kanban.get("default_group_by"), "state")
+        self.assertEqual(kanban.get("records_draggable"), "false")
+        self.assertTrue(kanban.xpath("//field[@name='priority'][@widget='priority']"))
+        self.assertTrue(kanban.xpath("//field[@name='user_id'][@widget='many2one_avatar_user']"))
+        self.assertTrue(kanban.xpath("//field[@name='agent_unread_count']"))
+
+        list_arch = self._arch(views, "list")
+        self.assertEqual(
+            [node.get("name") for node in list_arch.xpath("./field")][:4],
+            ["priority", "reference", "name", "partner_id"],
+        )
+        self.assertFalse(list_arch.get("default_order"), "the list follows the model's queue order")
+
+        form = self._arch(views, "form")
+        buttons = {node.get("name") for node in form.xpath("//header/button")}
+        self.assertEqual(
+            buttons, {"action_assign", "action_resolve", "action_reopen", "action_open_conversation"}
+        )
+        self.assertTrue(form.xpath("//header/field[@name='state'][@widget='statusbar']"))
+        conversation = form.xpath("//field[@name='channel_id']")
+        self.assertEqual(conversation[0].get("widget"), "im_livechat_ticket_conversation")
+        self.assertTrue(form.xpath("//field[@name='first_message']"))
+        self.assertTrue(form.xpath("//chatter") or form.xpath("//div[hasclass('oe_chatter')]"))
+
+        search = self._arch(views, "search")
+        for name in ("my_tickets", "unassigned", "open", "new", "resolved", "urgent", "high_or_urgent"):
+            self.assertTrue(search.xpath(f"//filter[@name='{name}']"), name)
+        group_bys = {
+            safe_eval(node.get("context"))["group_by"]
+            for node in search.xpath("//filter[@context]")
+        }
+        self.assertLessEqual(
+            {"user_id", "state", "priority", "livechat_channel_id", "commercial_partner_id"}, group_bys
+        )
+
+    def test_search_filters_select_the_right_tickets(self):
+        agent_2 = new_test_user(
+            self.env,
+            login="views_agent_2",
+            name="Walter Views",
+            groups="base.group_user,im_livechat.im_livechat_group_user",
+        )
+        self.team.write({"user_ids": [(4, agent_2.id)]})
+        Ticket = self.Ticket.with_context(tracking_disable=True)
+        mine_new = Ticket.create(
+            {"name": "Mine, new", "partner_id": self.customer.id, "user_id": self.agent.id, "priority": "3"}
+        )
+        mine_resolved = Ticket.create(
+            {"name": "Mine, done", "partner_id": self.customer.id, "user_id": self.agent.id}
+        )
+        mine_resolved.action_resolve()
+        other = Ticket.create({"name": "Other", "partner_id": self.customer.id, "user_id": agent_2.id})
+        unassigned = Ticket.create({"name": "Nobody's", "partner_id": self.customer.id})
+        unassigned.user_id = False
+        tickets = mine_new | mine_resolved | other | unassigned
+
+        search = self._arch(
+            self.Ticket.with_user(self.agent).get_views([(False, "search")]), "search"
+        )
+        scope = [("id", "in", tickets.ids)]
+        TicketAsAgent = self.Ticket.with_user(self.agent)
+
+        def select(*names):
+            domain = list(scope)
+            for name in names:
+                domain += self._search_filter_domain(search, name, self.agent)
+            return TicketAsAgent.search(domain)
+
+        # the queue's default: my open tickets
+        self.assertEqual(select("my_tickets", "open"), mine_new)
+        self.assertEqual(select("unassigned"), unassigned)
+        self.assertEqual(select("resolved"), mine_resolved)
+        self.assertEqual(select("urgent"), mine_new)
+        # the partner's tickets: searching a company finds its employees' tickets
+        partner_field = search.xpath("//field[@name='partner_id']")[0]
+        self.assertEqual(partner_field.get("operator"), "child_of")
+        self.assertEqual(
+            TicketAsAgent.search(scope + [("partner_id", "child_of", self.company.id)]), tickets
+        )
+
+    def test_team_and_partner_forms_for_agent(self):
+        team_form = self._arch(
+            self.env["im_livechat.channel"].with_user(self.agent).get_views([(False, "form")]), "form"
+        )
+        self.assertTrue(team_form.xpath("//field[@name='ticket_assignment']"))
+        self.assertTrue(team_form.xpath("//field[@name='ticket_default_user_id']"))
+        self.assertTrue(team_form.xpath("//button[@name='action_view_tickets']//field[@name='ticket_open_count']"))
+
+        partner_view = self.env.ref("base.view_partner_form").id
+        agent_form = self._arch(
+            self.env["res.partner"].with_user(self.agent).get_views([(partner_view, "form")]), "form"
+        )
+        sharing = agent_form.xpath("//field[@name='ticket_company_sharing']")
+        self.assertTrue(sharing)
+        self.assertTrue(agent_form.xpath("//button//field[@name='livechat_ticket_count']"))
+        # invisible on persons: on its own node or on the group holding it
+        self.assertIn(
+            "not is_company",
+            sharing[0].get("invisible", "") + sharing[0].getparent().get("invisible", ""),
+        )
+        employee_form = self._arch(
+            self.env["res.partner"].with_user(self.employee).get_views([(partner_view, "form")]), "form"
+        )
+        self.assertFalse(employee_form.xpath("//field[@name='ticket_company_sharing']"))
+        self.assertFalse(employee_form.xpath("//field[@name='livechat_ticket_count']"))
+
+        partner_action = self.env["ir.actions.act_window"]._for_xml_id(
+            "im_livechat_ticket.action_ticket_partner"
+        )
+        context = safe_eval(partner_action["context"], {"active_id": self.company.id})
+        self.assertEqual(context["search_default_partner_id"], self.company.id)
+
+    # ------------------------------------------------------------
+    # Demo data
+    # ------------------------------------------------------------
+
+    def _demo_tickets(self):
+        if not self.env.ref(DEMO_TICKETS[0], raise_if_not_found=False):
+            self.skipTest("demo data not loaded")
+        return self.Ticket.browse([self.env.ref(xmlid).id for xmlid in DEMO_TICKETS])
+
+    def test_demo_tickets(self):
+        tickets = self._demo_tickets()
+        self.assertEqual(set(tickets.mapped("state")), {"new", "open", "resolved"})
+        self.assertEqual(set(tickets.mapped("priority")), {"0", "1", "2", "3"})
+        self.assertGreater(len(tickets.user_id), 1, "more than one agent works the demo queue")
+        for ticket in tickets:
+            self.assertTrue(ticket.reference.startswith("TCK-"), ticket.reference)
+            self.assertTrue(ticket.channel_id, ticket.name)
+            comments = ticket.channel_id.message_ids.filtered(lambda m: m.message_type == "comment")
+            self.assertTrue(comments, f"{ticket.name} has no conversation")
+            self.assertIn(ticket.partner_id, comments.author_id, "the customer wrote first")
+            if ticket.state == "new":
+                self.assertFalse(ticket.first_response_date)
+            else:
+                self.assertTrue(ticket.first_response_date, ticket.name)
+                agent_comments = comments.filtered(lambda m: m.author_id != ticket.partner_id)
+                self.assertTrue(agent_comments, f"{ticket.name} has no agent reply")
+            self.assertEqual(bool(ticket.resolved_date), ticket.state == "resolved")
+        self.assertTrue(
+            any(ticket.agent_unread_count for ticket in tickets),
+            "a customer follow-up waits unread in some agent's queue",
+        )
+
+    def test_demo_users(self):
+        self._demo_tickets()
+        Users = self.env["res.users"].with_context(active_test=False)
+        team = self.team
+        agents = Users
+        for login in ("agent", "agent2"):
+            user = Users.search([("login", "=", login)])
+            self.assertEqual(len(user), 1, login)
+            self.assertTrue(user._is_internal(), login)
+            self.assertTrue(user.has_group("im_livechat.im_livechat_group_user"), login)
+            self.assertIn(user, team.user_ids, login)
+            user.with_user(user)._check_credentials(
+                {"type": "password", "password": login}, {"interactive": True}
+            )
+            agents |= user
+        self.assertEqual(team.ticket_default_user_id.login, "agent")
+        self.assertTrue(self._demo_tickets().user_id <= agents)
+
+        companies = {}
+        for login in ("customer", "customer2", "customer3", "customer4"):
+            user = Users.search([("login", "=", login)])
+            self.assertEqual(len(user), 1, login)
+            self.assertTrue(user.has_group("base.group_portal"), login)
+            self.assertFalse(user._is_internal(), login)
+            self.assertTrue(user.parent_id.is_company, login)
+            user.with_user(user)._check_credentials(
+                {"type": "password", "password": login}, {"interactive": True}
+            )
+            companies[login] = user.parent_id
+        self.assertEqual(companies["customer"], companies["customer2"])
+        self.assertEqual(companies["customer3"], companies["customer4"])
+        self.assertNotEqual(companies["customer"], companies["customer3"])
+        self.assertFalse(companies["customer"].ticket_company_sharing)
+        self.assertTrue(companies["customer3"].ticket_company_sharing)
+        # every demo customer has tickets to look at on the portal
+        self.assertEqual(
+            set(self._demo_tickets().partner_id.user_ids.mapped("login")),
+            {"customer", "customer2", "customer3", "customer4"},
+        )
