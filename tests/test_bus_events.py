@@ -22,7 +22,9 @@ class TestTicketBusEvents(TicketFixtures, WebsocketCase):
         self.session = None
         session = self.authenticate(user.login, user.login)
         websocket = self.websocket_connect(cookie=f"session_id={session.sid}")
-        self.subscribe(websocket, [], self.env["bus.bus"]._bus_last_id())
+        with self.registry.test_lock:  # the sockets' threads share our transaction
+            last = self.env["bus.bus"]._bus_last_id()
+        self.subscribe(websocket, [], last)
         return websocket
 
     def _receive(self, websocket):
