@@ -176,6 +176,25 @@ class ImLivechatTicket(models.Model):
         help="Met: every target was met. On track: targets pending, not close. "
         "At risk: a pending deadline is close. Breached: a target was missed.",
     )
+    sla_success = fields.Boolean(
+        "Service Level Met",
+        compute="_compute_report_measures",
+        store=True,
+        aggregator="bool_and",
+        help="Resolved with every service level target met.",
+    )
+    first_response_hours = fields.Float(
+        "Hours to First Response",
+        compute="_compute_report_measures",
+        store=True,
+        aggregator="avg",
+    )
+    resolution_hours = fields.Float(
+        "Hours to Resolution",
+        compute="_compute_report_measures",
+        store=True,
+        aggregator="avg",
+    )
     can_customer_reopen = fields.Boolean(
         compute="_compute_can_customer_reopen",
         compute_sudo=True,
@@ -303,6 +322,34 @@ class ImLivechatTicket(models.Model):
             statuses=tuple(statuses) or ("",),
         )
         return [("id", "in" if operator in ("=", "in") else "not in", status_sql)]
+
+    @api.depends(
+        "create_date",
+        "first_response_date",
+        "resolved_date",
+        "sla_response_deadline",
+        "sla_resolution_deadline",
+    )
+    def _compute_report_measures(self):
+        # Elapsed (calendar) hours for reports; facts only, final once resolved.
+        for ticket in self:
+            start = ticket.create_date
+            ticket.first_response_hours = (
+                (ticket.first_response_date - start).total_seconds() / 3600
+                if start and ticket.first_response_date
+                else 0.0
+            )
+            ticket.resolution_hours = (
+                (ticket.resolved_date - start).total_seconds() / 3600
+                if start and ticket.resolved_date
+                else 0.0
+            )
+            ticket.sla_success = bool(
+                ticket.resolved_date
+                and (not ticket.sla_response_deadline
+                     or (ticket.first_response_date and ticket.first_response_date <= ticket.sla_response_deadline))
+                and (not ticket.sla_resolution_deadline or ticket.resolved_date <= ticket.sla_resolution_deadline)
+            )
 
     @api.depends("state", "resolved_date", "livechat_channel_id.ticket_reopen_days")
     def _compute_can_customer_reopen(self):
@@ -470,6 +517,26 @@ class ImLivechatTicket(models.Model):
                 )
         self.write({"user_id": user.id})
         return True
+
+    @api.model
+    def get_queue_dashboard(self):
+        """Counts for the agents' queue header; each is one indexed count."""
+        open_domain = [("state", "!=", "resolved")]
+        today = fields.Datetime.to_datetime(
+            fields.Date.context_today(self)
+        )
+        # the user's midnight, in UTC as stored
+        tz_today = fields.Datetime.context_timestamp(self, today).replace(tzinfo=None)
+        midnight_utc = today - (tz_today - today)
+        domains = {
+            "waiting": [*open_domain, ("user_id", "=", False)],
+            "my_open": [*open_domain, ("user_id", "=", self.env.uid)],
+            "urgent": [*open_domain, ("priority", "=", "3")],
+            "sla_at_risk": [*open_domain, ("sla_status", "=", "at_risk")],
+            "sla_breached": [*open_domain, ("sla_status", "=", "breached")],
+            "resolved_today": [("state", "=", "resolved"), ("resolved_date", ">=", midnight_utc)],
+        }
+        return {key: self.search_count(domain) for key, domain in domains.items()}
 
     def _portal_reopen(self):
         """Reopen for the customer, within the team's reopen window. The caller

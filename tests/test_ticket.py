@@ -172,3 +172,35 @@ class TestTicketModel(TicketCommon):
         )
         self.assertEqual(values["user_id"], self.agent.id)
         self.assertIsInstance(values["create_date"], str)
+
+    def test_queue_dashboard_counts(self):
+        Ticket = self.env["im_livechat.ticket"].with_user(self.agent)
+        before = Ticket.get_queue_dashboard()
+        self._new_ticket(self.customer_a, priority="3")
+        self.team.ticket_default_user_id = False
+        waiting = self._new_ticket(self.customer_a)
+        done = self._new_ticket(self.customer_a)
+        done.action_assign(self.agent)
+        done.action_resolve()
+        after = Ticket.get_queue_dashboard()
+        self.assertEqual(after["urgent"] - before["urgent"], 1)
+        self.assertEqual(after["my_open"] - before["my_open"], 1)
+        self.assertEqual(after["resolved_today"] - before["resolved_today"], 1)
+        self.assertEqual(after["waiting"] - before["waiting"], 1)
+        self.assertIn(waiting, Ticket.search([("user_id", "=", False), ("state", "!=", "resolved")]))
+
+    def test_report_measures(self):
+        ticket = self._new_ticket(self.customer_a)
+        reply = ticket.channel_id.with_user(self.agent).message_post(
+            body="Hello", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        ticket.action_resolve()
+        ticket.flush_recordset()
+        self.assertGreaterEqual(ticket.first_response_hours, 0)
+        self.assertEqual(ticket.first_response_date, reply.create_date)
+        self.assertTrue(ticket.sla_success, "no target: nothing was missed")
+        groups = self.env["im_livechat.ticket"]._read_group(
+            [("id", "=", ticket.id)], ["user_id"], ["resolution_hours:avg", "__count"]
+        )
+        self.assertEqual(groups[0][0], self.agent)
+        self.assertEqual(groups[0][2], 1)
