@@ -1,5 +1,7 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class DiscussChannel(models.Model):
@@ -47,3 +49,81 @@ class DiscussChannel(models.Model):
             ):
                 ticket._on_agent_message(message)
         return super()._message_post_after_hook(message, msg_vals)
+
+    # ------------------------------------------------------------
+    # Chat to ticket
+    # ------------------------------------------------------------
+
+    def execute_command_ticket(self, body="", **kwargs):
+        """``/ticket [subject]`` in a live chat: the conversation becomes a
+        ticket of its customer, keeping its whole history."""
+        self.ensure_one()
+        subject = body.removeprefix("/ticket").strip() if body else ""
+        try:
+            ticket = self._convert_to_ticket(subject)
+        except (UserError, AccessError) as error:
+            self.env.user._bus_send_transient_message(self, error.args[0])
+            return False
+        link = Markup('<a href="/odoo/action-im_livechat_ticket.action_ticket_queue/%s">%s</a>') % (
+            ticket.id,
+            ticket.display_name,
+        )
+        self.env.user._bus_send_transient_message(
+            self, Markup(self.env._("This conversation is now ticket %(ticket)s.", ticket=link))
+        )
+        return ticket.id
+
+    def action_convert_to_ticket(self):
+        """Button: the same as the /ticket command, without a subject."""
+        return self.execute_command_ticket()
+
+    def _get_ticket_customer(self):
+        """The logged-in customer of this live chat: the member who is
+        neither the operator nor an internal user."""
+        self.ensure_one()
+        members = self.channel_member_ids.filtered(
+            lambda member: member.partner_id
+            and member.partner_id != self.livechat_operator_id
+            and member.partner_id.user_ids
+            and all(user.share for user in member.partner_id.user_ids)
+        )
+        return members[:1].partner_id
+
+    def _convert_to_ticket(self, subject=""):
+        self.ensure_one()
+        if not self.env.user.has_group("im_livechat.im_livechat_group_user"):
+            raise AccessError(self.env._("Only live chat operators can turn a chat into a ticket."))
+        if self.channel_type != "livechat":
+            raise UserError(self.env._("Only a live chat can become a ticket."))
+        # sudo: im_livechat.ticket - checking whether the chat already is one
+        existing = self.sudo().livechat_ticket_ids[:1]
+        if existing:
+            raise UserError(
+                self.env._("This conversation already is ticket %(ticket)s.", ticket=existing.display_name)
+            )
+        customer = self._get_ticket_customer()
+        if not customer:
+            raise UserError(
+                self.env._(
+                    "Only the chat of a logged-in customer can become a ticket: "
+                    "ask the visitor to sign in to the portal first."
+                )
+            )
+        Ticket = self.env["im_livechat.ticket"]
+        team = self.livechat_channel_id or Ticket._default_livechat_channel_id()
+        first = self.message_ids.filtered(lambda m: m.message_type == "comment").sorted("id")[:1]
+        subject = subject or (first and first.preview) or self.env._("Live chat with %(name)s", name=customer.name)
+        agent = self.env.user
+        # sudo: discuss.channel - the operator converts the session they work in
+        self.sudo().write({"livechat_active": True, "allow_public_upload": True})
+        ticket = Ticket.create(
+            {
+                "name": subject[:200],
+                "partner_id": customer.id,
+                "user_id": agent.id,
+                "livechat_channel_id": team.id,
+                "channel_id": self.id,
+            }
+        )
+        ticket._sync_conversation_agent()
+        return ticket

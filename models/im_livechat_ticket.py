@@ -429,7 +429,13 @@ class ImLivechatTicket(models.Model):
             if first_message:
                 ticket._post_customer_message(first_message)
             elif not self.env.context.get("im_livechat_ticket_first_message_follows"):
-                ticket._post_notice(self.env._("Ticket %(reference)s created.", reference=ticket.reference))
+                ticket._post_notice(
+                    Markup(self.env._("Ticket %(reference)s created: follow it on %(link)s."))
+                    % {
+                        "reference": ticket.reference,
+                        "link": Markup('<a href="/my/tickets/%s">%s</a>') % (ticket.id, ticket.reference),
+                    }
+                )
         tickets._send_ticket_event("created")
         return tickets
 

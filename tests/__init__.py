@@ -10,3 +10,4 @@ from . import test_uploads
 from . import test_assignment
 from . import test_rating
 from . import test_sla
+from . import test_chat_to_ticket
