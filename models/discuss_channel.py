@@ -14,8 +14,25 @@ class DiscussChannel(models.Model):
         readonly=True,
     )
 
+    def _get_allowed_message_post_params(self):
+        return super()._get_allowed_message_post_params() | {"ticket_client_key"}
+
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, *, message_type="notification", **kwargs):
+        client_key = kwargs.pop("ticket_client_key", None)
+        if client_key:
+            client_key = str(client_key)[:64]
+            # A retry of a post that was stored (lost response, double click)
+            # returns the stored message. Concurrent duplicates cannot both
+            # pass: every post updates this channel's row, so the second
+            # transaction fails to serialise and Odoo retries it, landing here.
+            # sudo: mail.message - looking up the caller's own earlier post
+            existing = self.env["mail.message"].sudo().search(
+                [("model", "=", "discuss.channel"), ("res_id", "=", self.id), ("ticket_client_key", "=", client_key)],
+                limit=1,
+            )
+            if existing:
+                return existing.sudo(False)
         if not self.env.user._is_internal():
             # sudo: im_livechat.ticket - the state of the conversation's own ticket
             ticket = self.sudo().livechat_ticket_ids[:1]
@@ -25,7 +42,13 @@ class DiscussChannel(models.Model):
                 )
             if ticket and kwargs.get("attachment_ids"):
                 self._check_ticket_attachments(kwargs["attachment_ids"])
-        return super().message_post(message_type=message_type, **kwargs)
+            if ticket and message_type == "comment":
+                ticket._check_rate_limit("messages")
+        message = super().message_post(message_type=message_type, **kwargs)
+        if client_key:
+            # sudo: mail.message - the key is written by the system
+            message.sudo().ticket_client_key = client_key
+        return message
 
     def _check_ticket_attachments(self, attachment_ids):
         """Whatever route brought them in, files a customer attaches to a

@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+import psycopg2.errors
+
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -44,6 +46,11 @@ SUBJECT_MAX_LENGTH = 200
 MESSAGE_MAX_LENGTH = 10000
 MAX_FILES_PER_MESSAGE = 10
 DEFAULT_MAX_UPLOAD_MB = 10
+# "count/seconds" per customer, overridable by system parameters
+DEFAULT_RATE_LIMITS = {
+    "messages": "30/60",
+    "tickets": "10/3600",
+}
 # Checked on the content, never on the file name: what a customer may upload.
 ALLOWED_MIMETYPES = {
     "image/jpeg",
@@ -205,8 +212,20 @@ class ImLivechatTicket(models.Model):
         compute="_compute_conversation_message_count",
     )
 
+    portal_request_key = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Key of the portal form that created the ticket: submitting the same form "
+        "twice opens the ticket it created instead of a second one.",
+    )
+
     _sql_constraints = [
         ("reference_uniq", "unique(reference)", "The ticket reference must be unique."),
+        (
+            "portal_request_key_uniq",
+            "unique(partner_id, portal_request_key)",
+            "This form was already submitted.",
+        ),
     ]
 
     def _compute_access_url(self):
@@ -618,6 +637,20 @@ class ImLivechatTicket(models.Model):
                 note=rating.feedback or "",
             )
 
+    def action_take(self):
+        """Take unassigned tickets: refused with a clear message when another
+        agent was quicker (concurrent takes serialise on the ticket's row)."""
+        for ticket in self:
+            if ticket.user_id and ticket.user_id != self.env.user:
+                raise UserError(
+                    self.env._(
+                        "%(agent)s already took ticket %(reference)s.",
+                        agent=ticket.user_id.name,
+                        reference=ticket.reference,
+                    )
+                )
+        return self.filtered(lambda t: not t.user_id).action_assign(self.env.user)
+
     def action_open_conversation(self):
         """Open the ticket's conversation in Discuss."""
         self.ensure_one()
@@ -634,13 +667,24 @@ class ImLivechatTicket(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _portal_create_ticket(self, name, message, priority=None, attachments=()):
+    def _portal_create_ticket(self, name, message, priority=None, attachments=(), request_key=None):
         """Open a ticket for the current (portal) user, who becomes its
         customer. Checks every input and raises a translated ``UserError``
         for bad input, creating nothing.
 
         :param attachments: list of ``(filename, raw bytes)``
+        :param request_key: the form's one-time key; a second submit of the
+            same form returns the ticket the first one created
         """
+        request_key = (request_key or "").strip()[:64] or None
+        if request_key:
+            # sudo: im_livechat.ticket - the caller's own earlier submit
+            existing = self.sudo().search(
+                [("partner_id", "=", self.env.user.partner_id.id), ("portal_request_key", "=", request_key)],
+                limit=1,
+            )
+            if existing:
+                return existing.with_env(self.env)
         name = (name or "").strip()
         message = (message or "").strip()
         if not name:
@@ -667,9 +711,20 @@ class ImLivechatTicket(models.Model):
         if priority not in dict(PRIORITIES):
             raise UserError(self.env._("Unknown priority."))
         self._check_uploads(attachments)
+        self._check_rate_limit("tickets")
         vals = self._prepare_portal_ticket_values(name, priority)
-        # sudo: im_livechat.ticket - customers have no create right; values are checked above
-        ticket = self.sudo().with_context(im_livechat_ticket_first_message_follows=True).create(vals)
+        vals["portal_request_key"] = request_key
+        try:
+            with self.env.cr.savepoint():
+                # sudo: im_livechat.ticket - customers have no create right; values are checked above
+                ticket = self.sudo().with_context(im_livechat_ticket_first_message_follows=True).create(vals)
+        except psycopg2.errors.UniqueViolation as error:
+            if request_key and "portal_request_key" in str(error):
+                # The same form submitted twice at once: the other request
+                # created the ticket. Retry like any serialisation conflict;
+                # the retried request finds that ticket above.
+                raise psycopg2.errors.SerializationFailure("duplicate ticket form submit") from error
+            raise
         ticket.with_env(self.env)._post_customer_message(message, attachments)
         return ticket.with_env(self.env)
 
@@ -681,6 +736,58 @@ class ImLivechatTicket(models.Model):
             "partner_id": self.env.user.partner_id.id,
             "company_id": self.env.user.company_id.id,
         }
+
+    @api.model
+    def _get_rate_limit(self, kind):
+        """(count, seconds) allowed per customer for ``kind`` ("messages",
+        "tickets"), from ``im_livechat_ticket.rate_limit_<kind>`` ("30/60");
+        None when disabled ("0")."""
+        # sudo: ir.config_parameter - reading a non-sensitive limit
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            f"im_livechat_ticket.rate_limit_{kind}", DEFAULT_RATE_LIMITS[kind]
+        )
+        try:
+            count, _sep, seconds = str(value).partition("/")
+            count, seconds = int(count), int(seconds or 60)
+        except ValueError:
+            count, _sep, seconds = DEFAULT_RATE_LIMITS[kind].partition("/")
+            count, seconds = int(count), int(seconds)
+        return (count, seconds) if count > 0 and seconds > 0 else None
+
+    @api.model
+    def _check_rate_limit(self, kind):
+        """Refuse a customer's message or ticket beyond the configured rate."""
+        if not self.env.user.share:
+            return
+        limit = self._get_rate_limit(kind)
+        if not limit:
+            return
+        count, seconds = limit
+        since = fields.Datetime.now() - timedelta(seconds=seconds)
+        partner = self.env.user.partner_id
+        if kind == "tickets":
+            # sudo: im_livechat.ticket - counting the caller's own tickets
+            used = self.sudo().search_count([("partner_id", "=", partner.id), ("create_date", ">=", since)])
+        else:
+            # sudo: mail.message - counting the caller's own messages in ticket conversations
+            used = self.env["mail.message"].sudo().search_count(
+                [
+                    ("author_id", "=", partner.id),
+                    ("model", "=", "discuss.channel"),
+                    ("message_type", "=", "comment"),
+                    ("create_date", ">=", since),
+                ]
+            )
+        if used >= count:
+            raise UserError(
+                self.env._(
+                    "You are sending too fast: please wait a moment and try again "
+                    "(at most %(count)s %(what)s in %(seconds)s seconds).",
+                    count=count,
+                    what=self.env._("tickets") if kind == "tickets" else self.env._("messages"),
+                    seconds=seconds,
+                )
+            )
 
     @api.model
     def _get_max_upload_bytes(self):

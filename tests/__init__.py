@@ -11,3 +11,4 @@ from . import test_assignment
 from . import test_rating
 from . import test_sla
 from . import test_chat_to_ticket
+from . import test_idempotency

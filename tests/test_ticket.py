@@ -204,3 +204,13 @@ class TestTicketModel(TicketCommon):
         )
         self.assertEqual(groups[0][0], self.agent)
         self.assertEqual(groups[0][2], 1)
+
+    def test_take_refuses_a_ticket_someone_took(self):
+        self.team.ticket_default_user_id = False
+        ticket = self._new_ticket(self.customer_a)
+        ticket.with_user(self.agent_2).action_take()
+        self.assertEqual(ticket.user_id, self.agent_2)
+        ticket.with_user(self.agent_2).action_take()  # taking one's own again is harmless
+        with self.assertRaisesRegex(UserError, "Bob Agent already took"):
+            ticket.with_user(self.agent).action_take()
+        self.assertEqual(ticket.user_id, self.agent_2)

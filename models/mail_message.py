@@ -1,0 +1,25 @@
+from odoo import fields, models
+
+
+class MailMessage(models.Model):
+    _inherit = "mail.message"
+
+    ticket_client_key = fields.Char(
+        "Client Key",
+        readonly=True,
+        copy=False,
+        help="Key the client generated for this post: retrying a post with the same key "
+        "in the same conversation returns the stored message instead of a second one.",
+    )
+
+    def init(self):
+        super().init()
+        # one message per key and conversation; partial so it costs nothing
+        # for the messages that have no key (all but ticket conversations)
+        self.env.cr.execute(
+            """
+            CREATE UNIQUE INDEX IF NOT EXISTS mail_message_ticket_client_key_uniq
+                ON mail_message (model, res_id, ticket_client_key)
+             WHERE ticket_client_key IS NOT NULL
+            """
+        )
