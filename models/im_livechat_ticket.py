@@ -156,10 +156,12 @@ class ImLivechatTicket(models.Model):
     )
     customer_unread_count = fields.Integer(
         compute="_compute_unread_counts",
+        compute_sudo=True,
         help="Messages of the conversation the customer has not seen yet.",
     )
     agent_unread_count = fields.Integer(
         compute="_compute_unread_counts",
+        compute_sudo=True,
         help="Messages of the conversation the assigned agent has not seen yet.",
     )
     sla_response_deadline = fields.Datetime(
@@ -210,6 +212,7 @@ class ImLivechatTicket(models.Model):
     message_count = fields.Integer(
         "Conversation Messages",
         compute="_compute_conversation_message_count",
+        compute_sudo=True,
     )
 
     portal_request_key = fields.Char(

@@ -117,3 +117,12 @@ class TestTicketAccess(TicketCommon):
             self.ticket_a.with_user(self.customer_a).action_reopen()
         with self.assertRaises(UserError):
             self.ticket_a.with_user(self.customer_a)._post_customer_message("still broken")
+
+    def test_customer_reads_unread_counts_without_reading_agents(self):
+        # portal users cannot read the agent's user or partner: the counters
+        # must not need that (a cold cache, as in a fresh request)
+        self.env.invalidate_all()
+        ticket = self.env["im_livechat.ticket"].with_user(self.customer_a).search([])
+        self.assertEqual(ticket, self.ticket_a)
+        self.assertEqual(ticket.customer_unread_count, 0)
+        self.assertEqual(ticket.agent_unread_count, 1)
