@@ -933,13 +933,19 @@ class ImLivechatTicket(models.Model):
             )
         # An agent filing a ticket writes on the customer's behalf.
         author = self.partner_id if self.env.user._is_internal() else self.env.user.partner_id
-        return channel.message_post(
+        message = channel.message_post(
             author_id=author.id,
             body=plaintext2html(body) if body else "",
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             attachment_ids=attachment_ids,
         )
+        if author != self.env.user.partner_id:
+            # written on the author's behalf: it is not unread for them
+            member = channel.channel_member_ids.filtered(lambda m: m.partner_id == author)
+            member._set_last_seen_message(message, notify=False)
+            member._set_new_message_separator(message.id + 1)
+        return message
 
     def _post_notice(self, text):
         """Post a system notice (no author) in the conversation."""

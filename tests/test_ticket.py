@@ -214,3 +214,12 @@ class TestTicketModel(TicketCommon):
         with self.assertRaisesRegex(UserError, "Bob Agent already took"):
             ticket.with_user(self.agent).action_take()
         self.assertEqual(ticket.user_id, self.agent_2)
+
+    def test_ticket_filed_on_behalf_is_not_unread_for_its_author(self):
+        ticket = self.env["im_livechat.ticket"].with_user(self.agent).create(
+            {"name": "Phoned in", "partner_id": self.customer_a.partner_id.id, "first_message": "Per phone: chain"}
+        )
+        comment = ticket.channel_id.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertEqual(comment.author_id, self.customer_a.partner_id)
+        ticket.invalidate_recordset(["customer_unread_count", "agent_unread_count"])
+        self.assertEqual(ticket.customer_unread_count, 0)
