@@ -40,6 +40,12 @@ class ImLivechatChannel(models.Model):
         copy=False,
         help="Where the round robin continues; stored so that it survives restarts.",
     )
+    ticket_reassign_minutes = fields.Integer(
+        "Reassign Unanswered After (minutes)",
+        default=0,
+        help="A new ticket whose agent has not answered within this time goes to another "
+        "available operator, with a note in the conversation (0: never).",
+    )
     ticket_manager_id = fields.Many2one(
         "res.users",
         string="Team Manager",
@@ -209,6 +215,39 @@ class ImLivechatChannel(models.Model):
 
     @api.model
     def _cron_assign_waiting_tickets(self):
-        """Serve the queue of every team, e.g. when operators came online."""
+        """Serve the queue of every team, e.g. when operators came online,
+        and move tickets whose agent did not answer in time."""
         teams = self.search([("ticket_ids.user_id", "=", False), ("ticket_ids.state", "!=", "resolved")])
         teams._assign_waiting_tickets()
+        self.search([("ticket_reassign_minutes", ">", 0)])._reassign_unanswered_tickets()
+
+    def _reassign_unanswered_tickets(self):
+        reassigned = self.env["im_livechat.ticket"]
+        for team in self.filtered(lambda t: t.ticket_reassign_minutes > 0 and t.ticket_assignment != "default"):
+            deadline = fields.Datetime.now() - timedelta(minutes=team.ticket_reassign_minutes)
+            # sudo: im_livechat.ticket - the queue is served whatever the caller may read
+            late = self.env["im_livechat.ticket"].sudo().search(
+                [
+                    ("livechat_channel_id", "=", team.id),
+                    ("state", "=", "new"),
+                    ("user_id", "!=", False),
+                    ("first_response_date", "=", False),
+                    ("assign_date", "<", deadline),
+                ]
+            )
+            for ticket in late:
+                previous = ticket.user_id
+                agent = team._get_ticket_agent(exclude=previous)
+                if not agent:
+                    continue
+                ticket.user_id = agent
+                ticket._post_notice(
+                    self.env._(
+                        "%(previous)s did not answer within %(minutes)s minutes: %(agent)s takes over.",
+                        previous=previous.name,
+                        minutes=team.ticket_reassign_minutes,
+                        agent=agent.name,
+                    )
+                )
+                reassigned |= ticket
+        return reassigned

@@ -142,6 +142,12 @@ class ImLivechatTicket(models.Model):
         STATES, default="new", required=True, index=True, readonly=True, tracking=True, copy=False
     )
     resolved_date = fields.Datetime(readonly=True, copy=False)
+    assign_date = fields.Datetime(
+        "Assigned On",
+        readonly=True,
+        copy=False,
+        help="When the current agent got the ticket.",
+    )
     first_response_date = fields.Datetime(readonly=True, copy=False)
     last_activity_date = fields.Datetime(
         readonly=True,
@@ -445,6 +451,8 @@ class ImLivechatTicket(models.Model):
                     vals.get("livechat_channel_id") or self._default_livechat_channel_id().id
                 )
                 vals["user_id"] = team.exists() and team._get_ticket_agent().id
+            if vals.get("user_id"):
+                vals["assign_date"] = fields.Datetime.now()
         tickets = super().create(vals_list)
         for ticket, first_message in zip(tickets, first_messages):
             ticket._create_conversation()
@@ -462,6 +470,8 @@ class ImLivechatTicket(models.Model):
         return tickets
 
     def write(self, vals):
+        if "user_id" in vals:
+            vals = {**vals, "assign_date": fields.Datetime.now() if vals["user_id"] else False}
         if "partner_id" in vals and any(ticket.channel_id for ticket in self):
             for ticket in self:
                 if ticket.partner_id.id != vals["partner_id"] and ticket.channel_id:

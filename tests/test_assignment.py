@@ -118,6 +118,26 @@ class TestTicketAssignment(TicketCommon):
         first.action_resolve()
         self.assertEqual(waiting.user_id, self.agent)
 
+    def test_unanswered_ticket_is_reassigned(self):
+        self.team.write({"ticket_assignment": "round_robin", "ticket_reassign_minutes": 10})
+        set_presence(self.operators)
+        ticket = self._new_ticket(self.customer_a)
+        first_agent = ticket.user_id
+        self.assertTrue(ticket.assign_date)
+        # not late yet
+        self.assertFalse(self.team._reassign_unanswered_tickets())
+        ticket.assign_date = fields.Datetime.subtract(fields.Datetime.now(), minutes=11)
+        answered = self._new_ticket(self.customer_a)
+        answered.channel_id.with_user(answered.user_id).message_post(
+            body="Hi", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        answered.assign_date = fields.Datetime.subtract(fields.Datetime.now(), minutes=30)
+        moved = self.team._reassign_unanswered_tickets()
+        self.assertEqual(moved, ticket, "an answered ticket stays")
+        self.assertNotEqual(ticket.user_id, first_agent)
+        self.assertIn(ticket.user_id.partner_id, ticket.channel_id.channel_member_ids.partner_id)
+        self.assertIn("did not answer within 10 minutes", ticket.channel_id.message_ids[0].body)
+
 
 @tagged("post_install", "-at_install")
 class TestTicketAssignmentConcurrency(TransactionCase):
