@@ -13,9 +13,12 @@ class TicketAttachmentController(LivechatAttachmentController):
         limit and content-type allow-list before Odoo stores them (Odoo's
         route creates them with sudo, skipping its own content checks)."""
         if thread_model == "discuss.channel" and not request.env.user._is_internal():
-            # sudo: discuss.channel - only telling whether the channel is a ticket's
-            channel = request.env["discuss.channel"].sudo().browse(int(thread_id)).exists()
-            if channel.livechat_ticket_ids:
+            # access first: a refusal must not tell which channels are tickets
+            channel = request.env["discuss.channel"]._get_thread_with_access(
+                int(thread_id), mode=request.env["discuss.channel"]._mail_post_access, **kwargs
+            )
+            # sudo: im_livechat.ticket - whether the accessible channel is a ticket's
+            if channel and channel.sudo().livechat_ticket_ids:
                 content = ufile.read()
                 ufile.seek(0)
                 try:

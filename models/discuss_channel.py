@@ -2,6 +2,9 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import html2plaintext
+
+from .im_livechat_ticket import MESSAGE_MAX_LENGTH
 
 
 class DiscussChannel(models.Model):
@@ -36,19 +39,40 @@ class DiscussChannel(models.Model):
         if not self.env.user._is_internal():
             # sudo: im_livechat.ticket - the state of the conversation's own ticket
             ticket = self.sudo().livechat_ticket_ids[:1]
-            if ticket and message_type == "comment" and ticket.state == "resolved":
-                raise UserError(
-                    self.env._("This ticket was resolved: reopen it to send a new message.")
-                )
-            if ticket and kwargs.get("attachment_ids"):
-                self._check_ticket_attachments(kwargs["attachment_ids"])
-            if ticket and message_type == "comment":
-                ticket._check_rate_limit("messages")
+            author_id = kwargs.get("author_id")
+            if ticket and (not author_id or author_id == self.env.user.partner_id.id):
+                # A customer writes: always a plain comment (a client-chosen
+                # "notification" would pass for a system notice and dodge
+                # the checks below), never empty, never huge.
+                message_type = "comment"
+                kwargs.pop("subtype_id", None)
+                kwargs["subtype_xmlid"] = "mail.mt_comment"
+                self._check_ticket_customer_post(ticket, kwargs)
         message = super().message_post(message_type=message_type, **kwargs)
         if client_key:
             # sudo: mail.message - the key is written by the system
             message.sudo().ticket_client_key = client_key
         return message
+
+    def _check_ticket_customer_post(self, ticket, post_values):
+        if ticket.state == "resolved":
+            raise UserError(self.env._("This ticket was resolved: reopen it to send a new message."))
+        body = post_values.get("body") or ""
+        text = html2plaintext(body).strip() if body else ""
+        if not text and not post_values.get("attachment_ids") and not post_values.get("attachments"):
+            raise UserError(self.env._("The message is empty."))
+        # the HTML may be several times the text (links, mentions)
+        if len(text) > MESSAGE_MAX_LENGTH or len(body) > 4 * MESSAGE_MAX_LENGTH:
+            raise UserError(
+                self.env._(
+                    "The message is too long (%(length)s characters, at most %(max)s).",
+                    length=len(text),
+                    max=MESSAGE_MAX_LENGTH,
+                )
+            )
+        if post_values.get("attachment_ids"):
+            self._check_ticket_attachments(post_values["attachment_ids"])
+        ticket._check_rate_limit("messages")
 
     def _check_ticket_attachments(self, attachment_ids):
         """Whatever route brought them in, files a customer attaches to a

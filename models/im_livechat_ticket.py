@@ -698,8 +698,9 @@ class ImLivechatTicket(models.Model):
             )
             if existing:
                 return existing.with_env(self.env)
-        name = (name or "").strip()
-        message = (message or "").strip()
+        # PostgreSQL refuses NUL characters in text: drop them, don't crash
+        name = (name or "").replace("\x00", "").strip()
+        message = (message or "").replace("\x00", "").strip()
         if not name:
             raise UserError(self.env._("Please enter a subject."))
         if len(name) > SUBJECT_MAX_LENGTH:
@@ -897,7 +898,7 @@ class ImLivechatTicket(models.Model):
         """Post ``body`` (plain text) with ``attachments`` (a list of
         ``(filename, raw bytes)``) in the conversation as the customer."""
         self.ensure_one()
-        body = (body or "").strip()
+        body = (body or "").replace("\x00", "").strip()
         if not body and not attachments:
             raise UserError(self.env._("The message is empty."))
         if len(body) > MESSAGE_MAX_LENGTH:

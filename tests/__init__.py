@@ -12,3 +12,5 @@ from . import test_rating
 from . import test_sla
 from . import test_chat_to_ticket
 from . import test_idempotency
+from . import test_security
+from . import test_agent_queue_tour
