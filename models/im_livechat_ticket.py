@@ -283,7 +283,8 @@ class ImLivechatTicket(models.Model):
     def _compute_sla_deadlines(self):
         for ticket in self:
             team = ticket.livechat_channel_id
-            sla = team.ticket_sla_ids.filtered(lambda s: s.priority == ticket.priority)[:1]
+            slas = {sla.priority: sla for sla in team.ticket_sla_ids}
+            sla = slas.get(ticket.priority, self.env["im_livechat.ticket.sla"])
             start = ticket.create_date or fields.Datetime.now()
             ticket.sla_response_deadline = team._ticket_deadline(start, sla.first_response_hours)
             ticket.sla_resolution_deadline = team._ticket_deadline(start, sla.resolution_hours)
@@ -454,7 +455,7 @@ class ImLivechatTicket(models.Model):
             if vals.get("user_id"):
                 vals["assign_date"] = fields.Datetime.now()
         tickets = super().create(vals_list)
-        for ticket, first_message in zip(tickets, first_messages):
+        for ticket, first_message in zip(tickets, first_messages, strict=True):
             ticket._create_conversation()
             if first_message:
                 ticket._post_customer_message(first_message)
@@ -646,7 +647,11 @@ class ImLivechatTicket(models.Model):
             ticket.sudo().activity_schedule(
                 "mail.mail_activity_data_todo",
                 user_id=manager.id,
-                summary=self.env._("Poor rating (%(score)s/5) on %(ticket)s", score=int(rating.rating), ticket=ticket.display_name),
+                summary=self.env._(
+                    "Poor rating (%(score)s/5) on %(ticket)s",
+                    score=int(rating.rating),
+                    ticket=ticket.display_name,
+                ),
                 note=rating.feedback or "",
             )
 
@@ -937,7 +942,7 @@ class ImLivechatTicket(models.Model):
                             "res_model": "mail.compose.message",
                             "res_id": 0,
                         }
-                        for (filename, content), mimetype in zip(attachments, mimetypes)
+                        for (filename, content), mimetype in zip(attachments, mimetypes, strict=True)
                     ]
                 )
                 .ids

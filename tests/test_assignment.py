@@ -171,7 +171,7 @@ class TestTicketAssignmentConcurrency(TransactionCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             users = env["res.users"]
-            for i in range(2):
+            for _i in range(2):
                 users |= new_test_user(
                     env,
                     login=f"concurrency_agent_{uuid.uuid4().hex[:8]}",

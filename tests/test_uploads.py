@@ -3,6 +3,7 @@ import json
 
 import odoo
 from odoo.tests import HttpCase, tagged
+from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from .common import TicketFixtures
@@ -95,12 +96,14 @@ class TestTicketUploads(TicketFixtures, HttpCase):
 
     @mute_logger("odoo.http")
     def test_another_customers_attachment_cannot_be_attached(self):
-        other_ticket = self._new_ticket(self.customer_b, "B's ticket", "B's photo", attachments=[("b.png", _png_bytes())])
+        other_ticket = self._new_ticket(
+            self.customer_b, "B's ticket", "B's photo", attachments=[("b.png", _png_bytes())]
+        )
         foreign = other_ticket.channel_id.message_ids.attachment_ids
         self.assertTrue(foreign)
         self.authenticate(self.customer_a.login, self.customer_a.login)
         messages_before = len(self.channel.message_ids)
-        with self.assertRaises(Exception):
+        with self.assertRaises(JsonRpcException):
             self._post("stealing", [foreign.id], ["not-the-token"])
         self.assertEqual(len(self.channel.message_ids), messages_before)
         self.assertEqual(foreign.res_id, other_ticket.channel_id.id, "the file stays where it was")
@@ -122,6 +125,6 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         )
         self.assertNotEqual(response.status_code, 200)
         self.assertEqual(self._attachment_count(), before)
-        with self.assertRaises(Exception):
+        with self.assertRaises(JsonRpcException):
             self._post("hello?")
         self.assertNotIn("hello?", "".join(self.channel.message_ids.mapped("body")))
