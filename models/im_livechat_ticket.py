@@ -198,6 +198,13 @@ class ImLivechatTicket(models.Model):
         aggregator="bool_and",
         help="Resolved with every service level target met.",
     )
+    sla_success_rate = fields.Float(
+        "Service Level Met (%)",
+        compute="_compute_report_measures",
+        store=True,
+        aggregator="avg",
+        help="100 for a ticket resolved with every target met, else 0: averages to a success rate.",
+    )
     first_response_hours = fields.Float(
         "Hours to First Response",
         compute="_compute_report_measures",
@@ -379,6 +386,7 @@ class ImLivechatTicket(models.Model):
                      or (ticket.first_response_date and ticket.first_response_date <= ticket.sla_response_deadline))
                 and (not ticket.sla_resolution_deadline or ticket.resolved_date <= ticket.sla_resolution_deadline)
             )
+            ticket.sla_success_rate = 100.0 if ticket.sla_success else 0.0
 
     @api.depends("state", "resolved_date", "livechat_channel_id.ticket_reopen_days")
     def _compute_can_customer_reopen(self):

@@ -1,9 +1,52 @@
+import datetime as pydatetime
+from types import SimpleNamespace
+
+import pytz
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 
+from odoo import fields
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 DEMO_TICKETS = [f"im_livechat_ticket.ticket_{index:02d}_demo" for index in range(1, 13)]
+# The queue dashboard's cards (static/src/backend/ticket_queue/ticket_queue_dashboard.js):
+# the count of get_queue_dashboard() and the search filters a click applies.
+DASHBOARD_FILTERS = {
+    "waiting": ["waiting"],
+    "my_open": ["my_tickets", "open"],
+    "urgent": ["urgent", "open"],
+    "sla_at_risk": ["sla_at_risk", "open"],
+    "sla_breached": ["sla_breached", "open"],
+    "resolved_today": ["resolved_today"],
+}
+
+
+class _ClientDateTime(pydatetime.datetime):
+    """The web client's ``datetime.datetime`` in domains: ``to_utc()``
+    converts from the user's time zone (the browser's, in the client)."""
+
+    tz = pytz.utc
+
+    def to_utc(self):
+        return self.tz.localize(self).astimezone(pytz.utc).replace(tzinfo=None)
+
+
+def client_eval_context(user):
+    """What the web client offers to evaluate search filter domains."""
+    tz = pytz.timezone(user.tz or "UTC")
+    client_datetime = type("ClientDateTime", (_ClientDateTime,), {"tz": tz})
+    return {
+        "uid": user.id,
+        "context_today": lambda: pydatetime.datetime.now(tz).date(),
+        "datetime": SimpleNamespace(
+            datetime=client_datetime,
+            date=pydatetime.date,
+            time=pydatetime.time,
+            timedelta=pydatetime.timedelta,
+        ),
+        "relativedelta": relativedelta,
+    }
 
 
 @tagged("post_install", "-at_install")
@@ -37,7 +80,20 @@ class TestDemoAndViews(TransactionCase):
     def _search_filter_domain(self, search_arch, name, user):
         node = search_arch.xpath(f"//filter[@name='{name}']")
         self.assertTrue(node, f"search view has no filter {name}")
-        return safe_eval(node[0].get("domain"), {"uid": user.id})
+        return safe_eval(node[0].get("domain"), client_eval_context(user))
+
+    def _search_filters_domain(self, search_arch, names, user):
+        """The domain of the search filters ``names`` as the web client
+        combines them: OR within a group (between separators), AND across."""
+        groups = {}
+        for name in names:
+            node = search_arch.xpath(f"//filter[@name='{name}']")[0]
+            group = len(node.xpath("preceding-sibling::separator"))
+            groups.setdefault(group, []).append(self._search_filter_domain(search_arch, name, user))
+        domain = []
+        for domains in groups.values():
+            domain += ["|"] * (len(domains) - 1) + [leaf for d in domains for leaf in d]
+        return domain
 
     # ------------------------------------------------------------
     # Action and menu
@@ -46,10 +102,11 @@ class TestDemoAndViews(TransactionCase):
     def test_action_queue(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("im_livechat_ticket.action_ticket_queue")
         self.assertEqual(action["res_model"], "im_livechat.ticket")
-        self.assertEqual(action["view_mode"], "kanban,list,form")
+        self.assertEqual(action["view_mode"], "kanban,list,form,pivot,graph")
         context = safe_eval(action["context"], {"uid": self.agent.id})
         self.assertEqual(context.get("search_default_my_tickets"), 1)
         self.assertEqual(context.get("search_default_open"), 1)
+        self.assertTrue(context.get("im_livechat_ticket_queue_dashboard"), "the queue shows its dashboard")
         self.assertIn("o_view_nocontent", action["help"])
         # the team's stat button opens the same queue on that team
         team_action = self.team.action_view_tickets()
@@ -84,6 +141,15 @@ class TestDemoAndViews(TransactionCase):
         self.assertTrue(kanban.xpath("//field[@name='priority'][@widget='priority']"))
         self.assertTrue(kanban.xpath("//field[@name='user_id'][@widget='many2one_avatar_user']"))
         self.assertTrue(kanban.xpath("//field[@name='agent_unread_count']"))
+        # live queue: the view reloads on bus events, on messages of the tickets' channels
+        self.assertEqual(kanban.get("js_class"), "im_livechat_ticket_queue_kanban")
+        self.assertTrue(kanban.xpath("/kanban/field[@name='channel_id']"))
+        take = kanban.xpath("//button[@name='action_take'][@type='object']")
+        self.assertTrue(take, "unassigned cards have a Take button")
+        self.assertEqual(take[0].get("invisible"), "user_id or state == 'resolved'")
+        sla_badge = kanban.xpath("//field[@name='sla_status'][@widget='badge']")
+        self.assertTrue(sla_badge)
+        self.assertEqual(sla_badge[0].get("invisible"), "sla_status not in ('at_risk', 'breached')")
 
         list_arch = self._arch(views, "list")
         self.assertEqual(
@@ -91,6 +157,10 @@ class TestDemoAndViews(TransactionCase):
             ["priority", "reference", "name", "partner_id"],
         )
         self.assertFalse(list_arch.get("default_order"), "the list follows the model's queue order")
+        self.assertEqual(list_arch.get("js_class"), "im_livechat_ticket_queue_list")
+        self.assertTrue(list_arch.xpath("./field[@name='channel_id'][@column_invisible='1']"))
+        self.assertTrue(list_arch.xpath("./button[@name='action_take'][@type='object']"))
+        self.assertTrue(list_arch.xpath("./field[@name='sla_status'][@widget='badge']"))
 
         form = self._arch(views, "form")
         buttons = {node.get("name") for node in form.xpath("//header/button")}
@@ -101,10 +171,17 @@ class TestDemoAndViews(TransactionCase):
         conversation = form.xpath("//field[@name='channel_id']")
         self.assertEqual(conversation[0].get("widget"), "im_livechat_ticket_conversation")
         self.assertTrue(form.xpath("//field[@name='first_message']"))
+        for name in ("sla_response_deadline", "sla_resolution_deadline"):
+            self.assertTrue(form.xpath(f"//field[@name='{name}']"), name)
+        sla_status = form.xpath("//field[@name='sla_status']")[0]
+        self.assertEqual(sla_status.get("widget"), "badge")
+        self.assertEqual(sla_status.get("decoration-danger"), "sla_status == 'breached'")
+        self.assertEqual(sla_status.get("decoration-warning"), "sla_status == 'at_risk'")
         self.assertTrue(form.xpath("//chatter") or form.xpath("//div[hasclass('oe_chatter')]"))
 
         search = self._arch(views, "search")
-        for name in ("my_tickets", "unassigned", "open", "new", "resolved", "urgent", "high_or_urgent"):
+        for name in ("my_tickets", "unassigned", "open", "new", "resolved", "urgent", "high_or_urgent",
+                     "waiting", "sla_at_risk", "sla_breached", "resolved_today", "rated"):
             self.assertTrue(search.xpath(f"//filter[@name='{name}']"), name)
         group_bys = {
             safe_eval(node.get("context"))["group_by"]
@@ -165,6 +242,30 @@ class TestDemoAndViews(TransactionCase):
         )
         self.assertTrue(team_form.xpath("//field[@name='ticket_assignment']"))
         self.assertTrue(team_form.xpath("//field[@name='ticket_default_user_id']"))
+        page = team_form.xpath("//page[@name='tickets']")[0]
+        for name in ("ticket_max_open", "ticket_manager_id", "ticket_reopen_days",
+                     "ticket_calendar_id", "ticket_sla_risk_hours"):
+            self.assertTrue(page.xpath(f".//field[@name='{name}']"), name)
+        # service levels: shown to agents, edited by managers only
+        slas = page.xpath(".//field[@name='ticket_sla_ids']")
+        self.assertEqual(len(slas), 1)
+        self.assertEqual(slas[0].get("readonly"), "1")
+        self.assertEqual(
+            [node.get("name") for node in slas[0].xpath("./list/field")],
+            ["priority", "first_response_hours", "resolution_hours"],
+        )
+        manager = new_test_user(
+            self.env,
+            login="views_manager",
+            groups="base.group_user,im_livechat.im_livechat_group_manager",
+        )
+        manager_form = self._arch(
+            self.env["im_livechat.channel"].with_user(manager).get_views([(False, "form")]), "form"
+        )
+        slas = manager_form.xpath("//page[@name='tickets']//field[@name='ticket_sla_ids']")
+        self.assertEqual(len(slas), 1)
+        self.assertFalse(slas[0].get("readonly"))
+        self.assertEqual(slas[0].xpath("./list")[0].get("editable"), "bottom")
         self.assertTrue(team_form.xpath("//button[@name='action_view_tickets']//field[@name='ticket_open_count']"))
 
         partner_view = self.env.ref("base.view_partner_form").id
@@ -190,6 +291,108 @@ class TestDemoAndViews(TransactionCase):
         )
         context = safe_eval(partner_action["context"], {"active_id": self.company.id})
         self.assertEqual(context["search_default_partner_id"], self.company.id)
+
+    def test_dashboard_filters_select_the_right_tickets(self):
+        """Each dashboard count and the filters its card applies agree."""
+        self.team.write(
+            {
+                "ticket_assignment": "default",
+                "ticket_default_user_id": self.agent.id,
+                "ticket_calendar_id": False,
+                "ticket_sla_risk_hours": 2,
+                "ticket_sla_ids": [
+                    (5, 0, 0),
+                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 8}),
+                    (0, 0, {"priority": "2", "first_response_hours": 24, "resolution_hours": 48}),
+                ],
+            }
+        )
+        Ticket = self.Ticket.with_context(tracking_disable=True)
+
+        def new(name, priority="1"):
+            return Ticket.create({"name": name, "partner_id": self.customer.id, "priority": priority})
+
+        done_today = new("Done today")
+        done_today.with_user(self.agent).action_resolve()
+        done_earlier = new("Done yesterday")
+        done_earlier.with_user(self.agent).action_resolve()
+        done_earlier.resolved_date = fields.Datetime.now() - pydatetime.timedelta(days=2)
+        urgent_at_risk = new("Urgent, at risk", "3")
+        breached = new("High, breached", "2")
+        waiting = new("Waiting", "0")
+        waiting.user_id = False
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE im_livechat_ticket SET sla_response_deadline = %s WHERE id = %s",
+            [fields.Datetime.now() - pydatetime.timedelta(hours=1), breached.id],
+        )
+        self.env.invalidate_all()
+        tickets = done_today | done_earlier | urgent_at_risk | breached | waiting
+
+        search = self._arch(self.Ticket.with_user(self.agent).get_views([(False, "search")]), "search")
+        TicketAsAgent = self.Ticket.with_user(self.agent)
+        expected = {
+            "waiting": waiting,
+            "my_open": urgent_at_risk | breached,
+            "urgent": urgent_at_risk,
+            "sla_at_risk": urgent_at_risk,
+            "sla_breached": breached,
+            "resolved_today": done_today,
+        }
+        for card, names in DASHBOARD_FILTERS.items():
+            domain = self._search_filters_domain(search, names, self.agent)
+            self.assertEqual(
+                TicketAsAgent.search([("id", "in", tickets.ids)] + domain), expected[card], card
+            )
+        # the counts are those of the card's filters, over all tickets (demo ones too)
+        counts = TicketAsAgent.get_queue_dashboard()
+        self.assertEqual(set(counts), set(DASHBOARD_FILTERS))
+        for card, names in DASHBOARD_FILTERS.items():
+            domain = self._search_filters_domain(search, names, self.agent)
+            self.assertEqual(counts[card], TicketAsAgent.search_count(domain), card)
+
+    def test_report_views_action_and_menu(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("im_livechat_ticket.action_ticket_report")
+        self.assertEqual(action["res_model"], "im_livechat.ticket")
+        self.assertEqual(action["view_mode"].split(",")[:2], ["pivot", "graph"])
+        view_ids = {view_type: view_id for view_id, view_type in action["views"]}
+        self.assertEqual(view_ids["pivot"], self.env.ref("im_livechat_ticket.im_livechat_ticket_view_pivot").id)
+        self.assertEqual(view_ids["graph"], self.env.ref("im_livechat_ticket.im_livechat_ticket_view_graph").id)
+
+        manager = new_test_user(
+            self.env,
+            login="report_manager",
+            groups="base.group_user,im_livechat.im_livechat_group_manager",
+        )
+        views = self.Ticket.with_user(manager).get_views([(False, "pivot"), (False, "graph")])
+        pivot = self._arch(views, "pivot")
+        self.assertEqual(pivot.get("display_quantity"), "1", "the pivot counts tickets")
+        measures = {node.get("name") for node in pivot.xpath("//field[@type='measure']")}
+        self.assertEqual(
+            measures, {"first_response_hours", "resolution_hours", "rating_last_value", "sla_success_rate"}
+        )
+        self.assertEqual(pivot.xpath("//field[@type='row']/@name"), ["livechat_channel_id"])
+        self.assertEqual(pivot.xpath("//field[@type='col']")[0].get("interval"), "month")
+        graph = self._arch(views, "graph")
+        self.assertEqual(graph.xpath("//field[@name='create_date']")[0].get("interval"), "week")
+        fields_info = views["models"]["im_livechat.ticket"]["fields"]
+        for name in ("first_response_hours", "resolution_hours", "rating_last_value"):
+            self.assertEqual(fields_info[name]["aggregator"], "avg", name)
+        # the measures group by team, agent, priority and period
+        groups = self.Ticket.with_user(manager).read_group(
+            [],
+            ["first_response_hours:avg", "resolution_hours:avg", "rating_last_value:avg", "sla_success_rate:avg"],
+            ["livechat_channel_id", "user_id", "priority", "create_date:week"],
+            lazy=False,
+        )
+        self.assertIsInstance(groups, list)
+
+        menu = self.env.ref("im_livechat_ticket.menu_ticket_report")
+        self.assertEqual(menu.action, self.env.ref("im_livechat_ticket.action_ticket_report"))
+        self.assertEqual(menu.parent_id, self.env.ref("im_livechat.menu_reporting_livechat"))
+        Menu = self.env["ir.ui.menu"]
+        self.assertIn(menu.id, Menu.with_user(manager)._visible_menu_ids())
+        self.assertNotIn(menu.id, Menu.with_user(self.agent)._visible_menu_ids())
 
     # ------------------------------------------------------------
     # Demo data

@@ -1,0 +1,113 @@
+import { reactive } from "@odoo/owl";
+
+import { browser } from "@web/core/browser/browser";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
+
+export const NOTIFY_STORAGE_KEY = "im_livechat_ticket.notify_new_tickets";
+
+/**
+ * Opt-in alerts for new tickets, per browser: when enabled (the bell of the
+ * queue's dashboard), an `im_livechat.ticket/created` event for a ticket that
+ * waits for an agent or is assigned to the current user shows a toast, plays
+ * a short sound and, when the browser allows it, a system notification.
+ *
+ * Works on every backend page, not only on the queue. Only the main tab
+ * plays the sound and shows the system notification; every tab shows the
+ * toast.
+ */
+export const ticketQueueNotifierService = {
+    dependencies: [
+        "action",
+        "bus_service",
+        "mail.notification.permission",
+        "mail.sound_effects",
+        "multi_tab",
+        "notification",
+    ],
+
+    start(env, services) {
+        const {
+            action,
+            bus_service: busService,
+            "mail.notification.permission": permission,
+            "mail.sound_effects": soundEffects,
+            multi_tab: multiTab,
+            notification,
+        } = services;
+        const state = reactive({
+            enabled: browser.localStorage.getItem(NOTIFY_STORAGE_KEY) === "1",
+        });
+
+        function openTicket(ticketId) {
+            action.doAction({
+                type: "ir.actions.act_window",
+                res_model: "im_livechat.ticket",
+                res_id: ticketId,
+                views: [[false, "form"]],
+            });
+        }
+
+        function notify(ticket) {
+            const title = ticket.user_id
+                ? _t("New ticket for you")
+                : _t("New ticket waiting for an agent");
+            const message = `${ticket.reference} ${ticket.name}`;
+            const close = notification.add(message, {
+                title,
+                type: "info",
+                buttons: [
+                    {
+                        name: _t("Open"),
+                        primary: true,
+                        onClick: () => {
+                            close();
+                            openTicket(ticket.id);
+                        },
+                    },
+                ],
+            });
+            if (!multiTab.isOnMainTab()) {
+                return;
+            }
+            soundEffects.play("new-message");
+            if (permission.permission === "granted" && browser.Notification) {
+                try {
+                    const systemNotification = new browser.Notification(title, {
+                        body: message,
+                        icon: "/im_livechat/static/description/icon.png",
+                        tag: `im_livechat_ticket_${ticket.id}`,
+                    });
+                    systemNotification.addEventListener("click", () => {
+                        window.focus();
+                        systemNotification.close();
+                        openTicket(ticket.id);
+                    });
+                } catch {
+                    // e.g. Chrome on Android needs a service worker: the toast is enough
+                }
+            }
+        }
+
+        busService.subscribe("im_livechat.ticket/created", (ticket) => {
+            if (!state.enabled || (ticket.user_id && ticket.user_id !== user.userId)) {
+                return;
+            }
+            notify(ticket);
+        });
+
+        return {
+            state,
+            async toggle() {
+                state.enabled = !state.enabled;
+                browser.localStorage.setItem(NOTIFY_STORAGE_KEY, state.enabled ? "1" : "0");
+                if (state.enabled && permission.permission === "prompt") {
+                    await permission.requestPermission();
+                }
+            },
+        };
+    },
+};
+
+registry.category("services").add("im_livechat_ticket.queue_notifier", ticketQueueNotifierService);
