@@ -1,11 +1,14 @@
 import datetime
+import json
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 from odoo.osv.expression import AND
+from odoo.tools import json_default
 from odoo.tools.misc import format_date
 
+from odoo.addons.mail.tools.discuss import Store
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
@@ -35,7 +38,20 @@ class TicketPortal(CustomerPortal):
                 if Ticket.has_access("read")
                 else 0
             )
+        if "ticket_unread_count" in counters:
+            values["ticket_unread_count"] = self._get_ticket_unread_count()
         return values
+
+    def _get_ticket_unread_count(self):
+        """Messages of the user's ticket conversations they have not seen."""
+        Ticket = request.env["im_livechat.ticket"]
+        if not Ticket.has_access("read"):
+            return 0
+        tickets = Ticket.search(self._prepare_tickets_domain())
+        members = request.env["discuss.channel.member"].search(
+            [("channel_id", "in", tickets.channel_id.ids), ("is_self", "=", True)]
+        )
+        return sum(members.mapped("message_unread_counter"))
 
     # ------------------------------------------------------------
     # Helpers (extension points)
@@ -285,27 +301,64 @@ class TicketPortal(CustomerPortal):
         if member and last_message_id:
             member._mark_as_read(last_message_id)
 
+    def _prepare_ticket_chat_props(self, ticket_sudo):
+        """Props of the live chat of the ticket page (an OWL component that
+        reuses Discuss' ``Thread`` and ``Composer``): the ticket and its
+        conversation, and the store data a web client session gives Discuss
+        (the current user, their settings) plus the assigned agent's chat
+        name and presence, which live chat members' data leaves out."""
+        store = Store()
+        request.env["res.users"]._init_store_data(store)
+        agent_partner = ticket_sudo.user_id.partner_id
+        if agent_partner:
+            # sudo: res.partner - the chat name and presence of the ticket's agent,
+            # shown to the customer (the name only without a chat name)
+            store.add(
+                agent_partner.sudo(), fields=["im_status", "user_livechat_username", "write_date"]
+            )
+        return {
+            "ticketId": ticket_sudo.id,
+            "channelId": ticket_sudo.channel_id.id,
+            "ticketState": ticket_sudo.state,
+            "agentPartnerId": agent_partner.id or False,
+            "storeData": store.get_result(),
+        }
+
     def _prepare_ticket_page_values(self, ticket_sudo, **kwargs):
+        values = self._prepare_ticket_status_values(ticket_sudo)
+        values.update(
+            {
+                "own_partner": request.env.user.partner_id,
+                "max_files": MAX_FILES_PER_MESSAGE,
+                "error": None,
+                "composer_message": "",
+            }
+        )
+        if ticket_sudo.channel_id:
+            values["chat_props"] = json.dumps(
+                self._prepare_ticket_chat_props(ticket_sudo), default=json_default
+            )
+        values.update(self._prepare_ticket_conversation(ticket_sudo))
+        values.update(self._get_ticket_record_pager(ticket_sudo))
+        values.update(kwargs)
+        return values
+
+    def _prepare_ticket_status_values(self, ticket_sudo):
+        """What the header of the ticket page and the resolved notice (with
+        the rating) need: the parts that follow the ticket's state."""
         values = self._prepare_portal_layout_values()
         agent = ticket_sudo.user_id
         values.update(
             {
                 "page_name": "ticket",
                 "ticket": ticket_sudo,
-                "own_partner": request.env.user.partner_id,
                 "agent_name": agent and (agent.livechat_username or agent.name),
                 "agent_avatar_url": agent and self._get_avatar_url(agent.partner_id),
                 "state_labels": self._get_ticket_selection_labels("state"),
                 **self._get_priority_values(),
-                "max_files": MAX_FILES_PER_MESSAGE,
-                "error": None,
-                "composer_message": "",
             }
         )
         values.update(self._prepare_ticket_rating_values(ticket_sudo))
-        values.update(self._prepare_ticket_conversation(ticket_sudo))
-        values.update(self._get_ticket_record_pager(ticket_sudo))
-        values.update(kwargs)
         return values
 
     def _prepare_ticket_rating_values(self, ticket_sudo):
@@ -345,6 +398,24 @@ class TicketPortal(CustomerPortal):
         return request.render(
             "im_livechat_ticket.portal_my_ticket", self._prepare_ticket_page_values(ticket_sudo)
         )
+
+    @http.route(
+        "/my/tickets/<int:ticket_id>/status",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
+    )
+    def portal_my_ticket_status(self, ticket_id, **kw):
+        """The parts of the ticket page that follow its state (header, resolved
+        notice with Reopen and rating), for the live page to swap in when a
+        bus event says the ticket changed."""
+        ticket_sudo = self._get_ticket_or_none(ticket_id)
+        if not ticket_sudo:
+            return request.not_found()
+        values = self._prepare_ticket_status_values(ticket_sudo)
+        values.update({"error": None, "composer_message": "", "max_files": MAX_FILES_PER_MESSAGE})
+        return request.render("im_livechat_ticket.portal_ticket_status", values)
 
     @http.route(
         "/my/tickets/<int:ticket_id>/message",

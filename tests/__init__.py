@@ -14,3 +14,4 @@ from . import test_chat_to_ticket
 from . import test_idempotency
 from . import test_security
 from . import test_agent_queue_tour
+from . import test_portal_chat_tour

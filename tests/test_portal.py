@@ -1,4 +1,5 @@
 import io
+import json
 import re
 
 import lxml.html
@@ -380,6 +381,84 @@ class TestTicketPortal(HttpCase):
         self.assertIn("This ticket was resolved.", response.text)
         self.assertIn("o_im_livechat_ticket_reopen", response.text)
         self.assertNotIn("o_im_livechat_ticket_composer", response.text)
+
+    def _chat_props(self, html):
+        """The props of the page's live chat (an OWL component)."""
+        components = lxml.html.fromstring(html).xpath(
+            "//owl-component[@name='im_livechat_ticket.ticket_chat']"
+        )
+        self.assertEqual(len(components), 1, "the page mounts the live chat once")
+        return json.loads(components[0].get("props"))
+
+    def test_ticket_page_live_chat(self):
+        self._login(self.customer_a)
+        html = self.url_open(f"/my/tickets/{self.ticket_a.id}").text
+        props = self._chat_props(html)
+        self.assertEqual(props["ticketId"], self.ticket_a.id)
+        self.assertEqual(props["channelId"], self.ticket_a.channel_id.id)
+        self.assertEqual(props["ticketState"], self.ticket_a.state)
+        self.assertEqual(props["agentPartnerId"], self.agent.partner_id.id)
+        # what Discuss gets from a web client session: the user, and the agent's presence
+        store = props["storeData"]
+        self.assertEqual(store["Store"]["self"], {"id": self.customer_a.partner_id.id, "type": "partner"})
+        agent_data = next(p for p in store["res.partner"] if p["id"] == self.agent.partner_id.id)
+        self.assertIn(agent_data["im_status"], ("online", "away", "offline"))
+        self.assertEqual(agent_data["name"], "Ada Agent")
+        # the server-rendered history and form stay for browsers without JavaScript
+        self.assertIn("My brakes squeak when it rains.", html)
+        self.assertIn("o_im_livechat_ticket_composer", html)
+
+    def test_resolved_ticket_page_without_javascript(self):
+        """A resolved ticket's page, as the server renders it: the notice with
+        Reopen and the rating form instead of the composer."""
+        self.ticket_a.with_user(self.agent).action_resolve()
+        self._login(self.customer_a)
+        html = self.url_open(f"/my/tickets/{self.ticket_a.id}").text
+        footer = by_class(lxml.html.fromstring(html), "o_im_livechat_ticket_footer")[0]
+        notice = by_class(footer, "o_im_livechat_ticket_resolved")
+        self.assertEqual(len(notice), 1)
+        self.assertIn("This ticket was resolved.", notice[0].text_content())
+        self.assertTrue(by_class(notice[0], "o_im_livechat_ticket_reopen"), "a Reopen button")
+        self.assertTrue(by_class(notice[0], "o_im_livechat_ticket_rating_form"), "the rating form")
+        self.assertFalse(footer.xpath(".//form[contains(@action, '/message')]"), "no composer")
+        self.assertFalse(footer.xpath(".//textarea[@name='message']"))
+        self.assertNotIn("o_im_livechat_ticket_composer", html)
+        self.assertEqual(self._chat_props(html)["ticketState"], "resolved")
+
+    @mute_logger("odoo.http")
+    def test_ticket_status_parts(self):
+        """The parts of the page the live page swaps in on ticket events."""
+        self._login(self.customer_a)
+        response = self.url_open(f"/my/tickets/{self.ticket_a.id}/status")
+        self.assertEqual(response.status_code, 200)
+        status = lxml.html.fromstring(response.text)
+        self.assertIn("o_im_livechat_ticket_status", status.get("class"))
+        self.assertTrue(by_class(status, "o_im_livechat_ticket_header"))
+        self.assertTrue(by_class(status, "o_im_livechat_ticket_footer"))
+        self.assertFalse(by_class(status, "o_im_livechat_ticket_resolved"))
+        agent = by_class(status, "o_im_livechat_ticket_agent")[0]
+        self.assertEqual(agent.get("data-partner-id"), str(self.agent.partner_id.id))
+
+        self.ticket_a.with_user(self.agent).action_resolve()
+        response = self.url_open(f"/my/tickets/{self.ticket_a.id}/status")
+        status = lxml.html.fromstring(response.text)
+        self.assertEqual(by_class(status, "o_im_livechat_ticket_state")[0].get("data-state"), "resolved")
+        self.assertTrue(by_class(status, "o_im_livechat_ticket_reopen"))
+
+        response = self.url_open(f"/my/tickets/{self.ticket_b.id}/status")
+        self.assertEqual(response.status_code, 404)
+        self.assertNotIn("Flat battery", response.text)
+
+    def test_home_unread_counter(self):
+        self._login(self.customer_a)
+        self.assertIn("o_im_livechat_ticket_home_unread", self.url_open("/my").text)
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["ticket_unread_count"]})
+        self.assertEqual(counters, {"ticket_unread_count": 0})
+        self.ticket_a.channel_id.with_user(self.agent).message_post(
+            body="Any news?", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["ticket_unread_count"]})
+        self.assertEqual(counters, {"ticket_unread_count": 1})
 
     @mute_logger("odoo.http")
     def test_other_customer_ticket_not_found(self):

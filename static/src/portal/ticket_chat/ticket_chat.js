@@ -1,0 +1,368 @@
+import { Composer } from "@mail/core/common/composer";
+import { ImStatus } from "@mail/core/common/im_status";
+import { Thread } from "@mail/core/common/thread";
+import {
+    useMessageEdition,
+    useMessageHighlight,
+    useMessageToReplyTo,
+} from "@mail/utils/common/hooks";
+
+import {
+    Component,
+    onWillStart,
+    onWillUnmount,
+    status,
+    toRaw,
+    useChildSubEnv,
+    useEffect,
+    useExternalListener,
+    useRef,
+    useState,
+} from "@odoo/owl";
+
+import { browser } from "@web/core/browser/browser";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { useBus, useService } from "@web/core/utils/hooks";
+
+const TICKET_EVENTS = ["im_livechat.ticket/updated", "im_livechat.ticket/resolved"];
+
+/**
+ * The live conversation of a ticket on its portal page, for its customer:
+ * Discuss' own `Thread` (history, older messages on scroll, day separators,
+ * authors and avatars, attachments with the file viewer) and `Composer`
+ * (upload button, drag and drop, paste, typing notifications), fed by the
+ * mail store and the bus like the website's live chat.
+ *
+ * Mounted by the public components service from
+ * `<owl-component name="im_livechat_ticket.ticket_chat" props="..."/>`
+ * inside `.o_im_livechat_ticket_conversation`; the server-rendered history
+ * and form stay in the page for browsers without JavaScript, hidden (CSS)
+ * once this chat shows.
+ *
+ * Realtime: the customer's websocket follows the channels they are a member
+ * of and their partner (`ir.websocket`): new messages and typing come on the
+ * conversation's channel, `im_livechat.ticket/*` events on the partner, the
+ * agent's presence on the presence channel Discuss subscribes for each
+ * person it shows. After a dropped connection the messages posted meanwhile
+ * are fetched again, merged by id.
+ */
+export class TicketChat extends Component {
+    static template = "im_livechat_ticket.TicketChat";
+    static components = { Composer, ImStatus, Thread };
+    static props = {
+        ticketId: Number,
+        channelId: Number,
+        ticketState: String,
+        agentPartnerId: { type: [Number, Boolean], optional: true },
+        storeData: { type: Object, optional: true },
+    };
+
+    setup() {
+        super.setup();
+        this.store = useState(useService("mail.store"));
+        this.busService = useService("bus_service");
+        this.fileUploadService = useService("file_upload");
+        this.messageEdition = useMessageEdition();
+        this.messageHighlight = useMessageHighlight();
+        this.messageToReplyTo = useMessageToReplyTo();
+        this.rootRef = useRef("root");
+        this.state = useState({
+            /** @type {import("models").Thread|undefined} */
+            thread: undefined,
+            ticketState: this.props.ticketState,
+            /** "connected" or "disconnected" (the websocket) */
+            connection: "connected",
+            uploadError: "",
+            jumpThreadPresent: 0,
+            /** the assigned agent's partner */
+            agentId: this.props.agentPartnerId || undefined,
+        });
+        /** the websocket was lost since the thread was loaded: catch up on reconnect */
+        this.missedUpdates = false;
+        useChildSubEnv({
+            inImLivechatTicket: true,
+            // a chat between two people: own messages on the right, as in
+            // the website's live chat window
+            inChatWindow: true,
+            messageHighlight: this.messageHighlight,
+        });
+        this.onTicketEvent = this.onTicketEvent.bind(this);
+        this.onBusDisconnect = this.onBusDisconnect.bind(this);
+        this.onBusConnect = this.onBusConnect.bind(this);
+        this.onFileUploadLoaded = this.onFileUploadLoaded.bind(this);
+        for (const type of TICKET_EVENTS) {
+            this.busService.subscribe(type, this.onTicketEvent);
+        }
+        this.busService.addEventListener("disconnect", this.onBusDisconnect);
+        this.busService.addEventListener("reconnect", this.onBusConnect);
+        this.busService.addEventListener("connect", this.onBusConnect);
+        this.fileUploadService.bus.addEventListener("FILE_UPLOAD_LOADED", this.onFileUploadLoaded);
+        useBus(this.env.bus, "discuss.channel/new_message", ({ detail }) => {
+            if (this.thread && detail.channel.eq(this.thread) && !detail.message.isSelfAuthored) {
+                this.markAsReadIfVisible();
+            }
+        });
+        useExternalListener(document, "visibilitychange", () => this.markAsReadIfVisible());
+        // Messages may have come between the page's request (which marked
+        // the conversation as read) and the thread's load.
+        useEffect(
+            (isLoaded) => {
+                if (isLoaded) {
+                    this.markAsReadIfVisible();
+                }
+            },
+            () => [this.thread?.isLoaded]
+        );
+        // Not awaited: the page shows at once (with its server-rendered
+        // history), the live chat replaces it when loaded.
+        onWillStart(() => {
+            this.loadThread();
+        });
+        onWillUnmount(() => {
+            for (const type of TICKET_EVENTS) {
+                this.busService.unsubscribe(type, this.onTicketEvent);
+            }
+            this.busService.removeEventListener("disconnect", this.onBusDisconnect);
+            this.busService.removeEventListener("reconnect", this.onBusConnect);
+            this.busService.removeEventListener("connect", this.onBusConnect);
+            this.fileUploadService.bus.removeEventListener(
+                "FILE_UPLOAD_LOADED",
+                this.onFileUploadLoaded
+            );
+        });
+    }
+
+    /** @returns {import("models").Thread|undefined} */
+    get thread() {
+        return this.state.thread;
+    }
+
+    get isMember() {
+        return Boolean(this.thread?.selfMember);
+    }
+
+    get isResolved() {
+        return this.state.ticketState === "resolved";
+    }
+
+    /** The assigned agent's membership of the conversation, if any. */
+    get agentMember() {
+        const agentId = this.state.agentId;
+        if (!this.thread || !agentId) {
+            return undefined;
+        }
+        return this.thread.channelMembers.find(
+            (member) => member.persona?.type === "partner" && member.persona.id === agentId
+        );
+    }
+
+    get agentName() {
+        const persona = this.agentMember?.persona;
+        return persona ? persona.user_livechat_username || persona.name : "";
+    }
+
+    get hasAgentPresence() {
+        return ["online", "away", "offline"].includes(this.agentMember?.persona.im_status);
+    }
+
+    get agentPresenceText() {
+        switch (this.agentMember?.persona.im_status) {
+            case "online":
+                return _t("Online");
+            case "away":
+                return _t("Away");
+            case "offline":
+                return _t("Offline");
+        }
+        return "";
+    }
+
+    /**
+     * Load the conversation the way Discuss' `Thread.getOrFetch` does (the
+     * frontend bundle has the store without that fetching part): insert the
+     * channel, then fetch its data (members, self membership...). `Thread`
+     * fetches the messages when it mounts, older ones on scroll.
+     */
+    async loadThread() {
+        // The websocket first: personas inserted while it runs get their
+        // presence followed (Persona.storeAsTrackedImStatus).
+        await this.busService.start();
+        if (this.props.storeData) {
+            this.store.insert(this.props.storeData);
+        }
+        const thread = this.store.Thread.insert({
+            model: "discuss.channel",
+            id: this.props.channelId,
+        });
+        thread.isImLivechatTicket = true;
+        if (thread.fetchChannelInfoState !== "fetched") {
+            thread.fetchChannelInfoState = "fetching";
+            await thread.fetchChannelInfo();
+        }
+        if (status(this) === "destroyed" || !thread.exists()) {
+            return; // not readable: the server-rendered page stays
+        }
+        thread.fetchChannelInfoState = "fetched";
+        if (!thread.selfMember) {
+            // A colleague's ticket (company sharing): the websocket follows
+            // only the user's own conversations, follow this one while shown.
+            this.busService.addChannel(thread.busChannel);
+        }
+        this.state.thread = thread;
+    }
+
+    markAsReadIfVisible() {
+        const thread = this.thread;
+        if (thread?.selfMember && thread.isLoaded && document.visibilityState === "visible") {
+            toRaw(thread).markAsRead();
+        }
+    }
+
+    onPostCallback() {
+        this.state.uploadError = "";
+        this.state.jumpThreadPresent++;
+    }
+
+    /**
+     * A ticket event for this ticket: follow its state (the composer gives
+     * way to the resolved notice, and back on reopen), its agent, and swap
+     * in the parts of the page the server renders for the new state.
+     */
+    async onTicketEvent(payload) {
+        if (payload?.id !== this.props.ticketId) {
+            return;
+        }
+        const wasResolved = this.isResolved;
+        this.state.ticketState = payload.state;
+        this.state.uploadError = "";
+        try {
+            await this.refreshStatusParts();
+        } catch {
+            // offline: the page catches up when the bus reconnects
+            this.missedUpdates = true;
+            return;
+        }
+        if (this.isResolved && !wasResolved) {
+            // the notice (Reopen, rating) replaces the composer: show it
+            this.rootRef.el
+                ?.closest(".o_im_livechat_ticket_page")
+                ?.querySelector(".o_im_livechat_ticket_resolved")
+                ?.scrollIntoView({ behavior: "smooth", block: "nearest" });
+        }
+    }
+
+    /** Replace the header and the footer of the page by their current version. */
+    async refreshStatusParts() {
+        const response = await browser.fetch(`/my/tickets/${this.props.ticketId}/status`);
+        if (!response.ok || status(this) === "destroyed") {
+            return;
+        }
+        const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+        const card = this.rootRef.el?.closest(".o_im_livechat_ticket_conversation");
+        const page = card?.closest(".o_im_livechat_ticket_page");
+        for (const selector of [".o_im_livechat_ticket_header", ".o_im_livechat_ticket_footer"]) {
+            const fresh = doc.querySelector(`.o_im_livechat_ticket_status ${selector}`);
+            const current = page?.querySelector(selector);
+            if (fresh && current) {
+                current.replaceWith(document.importNode(fresh, true));
+            }
+        }
+        const stateBadge = doc.querySelector(".o_im_livechat_ticket_state");
+        if (stateBadge?.dataset.state) {
+            this.state.ticketState = stateBadge.dataset.state;
+        }
+        // The agent, with their presence (live chat members' data has none).
+        const agentEl = doc.querySelector(".o_im_livechat_ticket_agent[data-partner-id]");
+        const agentId = agentEl ? Number(agentEl.dataset.partnerId) : undefined;
+        if (agentEl) {
+            this.store.Persona.insert({
+                type: "partner",
+                id: agentId,
+                im_status: agentEl.dataset.imStatus,
+            });
+        }
+        if (agentId !== this.state.agentId && this.thread) {
+            // a new agent joined the conversation: refresh its members
+            await toRaw(this.thread).fetchChannelInfo();
+        }
+        this.state.agentId = agentId;
+    }
+
+    onBusDisconnect() {
+        this.state.connection = "disconnected";
+        this.missedUpdates = true;
+    }
+
+    /** Back online (the bus reconnected, or reconnected after "offline"): catch up. */
+    async onBusConnect() {
+        this.state.connection = "connected";
+        if (!this.missedUpdates) {
+            return;
+        }
+        this.missedUpdates = false;
+        try {
+            await Promise.all([this.fetchMissedMessages(), this.refreshStatusParts()]);
+        } catch {
+            // the network is not back yet: try again on the next connection
+            this.missedUpdates = true;
+        }
+    }
+
+    /**
+     * Fetch the messages newer than the last one shown, page after page, and
+     * add those not known yet: the bus may deliver some of them too (it
+     * sends what a reconnecting client missed), the store keeps each message
+     * once (by id) and the thread shows each once.
+     */
+    async fetchMissedMessages() {
+        const thread = this.thread && toRaw(this.thread);
+        if (!thread?.isLoaded || thread.loadNewer) {
+            return; // Thread loads what it lacks when it shows it
+        }
+        while (true) {
+            const after = thread.newestPersistentMessage?.id;
+            const fetched = await thread.fetchMessages(after ? { after } : {});
+            const knownIds = new Set(thread.messages.map((message) => message.id));
+            const missing = fetched.filter((message) => !knownIds.has(message.id));
+            if (missing.length) {
+                thread.messages.push(...missing);
+                thread.messages.sort((m1, m2) => m1.id - m2.id);
+            }
+            if (!after || !missing.length || fetched.length < thread.store.FETCH_LIMIT) {
+                break;
+            }
+        }
+        this.markAsReadIfVisible();
+    }
+
+    /**
+     * The server refuses some files (size, type) with `{"error": ...}`:
+     * besides Odoo's notification, say it next to the composer.
+     */
+    onFileUploadLoaded({ detail: { upload } }) {
+        if (
+            upload.data.get("thread_model") !== "discuss.channel" ||
+            Number(upload.data.get("thread_id")) !== this.props.channelId
+        ) {
+            return;
+        }
+        let error;
+        if (upload.xhr.status === 413) {
+            error = _t("This file is too large.");
+        } else {
+            try {
+                error = JSON.parse(upload.xhr.response)?.error;
+            } catch {
+                error = undefined;
+            }
+        }
+        this.state.uploadError = error || "";
+    }
+
+    dismissUploadError() {
+        this.state.uploadError = "";
+    }
+}
+
+registry.category("public_components").add("im_livechat_ticket.ticket_chat", TicketChat);
