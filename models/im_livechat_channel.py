@@ -33,12 +33,13 @@ class ImLivechatChannel(models.Model):
         help="An agent with this many open tickets gets no new one until one is resolved "
         "(0: no limit).",
     )
-    ticket_last_user_id = fields.Many2one(
-        "res.users",
-        string="Last Assigned Agent",
+    ticket_turn_sequence_id = fields.Many2one(
+        "ir.sequence",
+        string="Round Robin Counter",
         readonly=True,
         copy=False,
-        help="Where the round robin continues; stored so that it survives restarts.",
+        help="Counts the team's assignments in turn: a database sequence survives restarts "
+        "and gives concurrent ticket creations distinct turns without locking.",
     )
     ticket_reassign_minutes = fields.Integer(
         "Reassign Unanswered After (minutes)",
@@ -116,23 +117,23 @@ class ImLivechatChannel(models.Model):
         if self.ticket_assignment == "default":
             agent = self.ticket_default_user_id
             return agent if agent and not self._agents_at_capacity(agent) else users
+        if self.ticket_max_open:
+            # Capacity counts open tickets, which concurrent creations do not
+            # see of each other: touch the team's row so that a concurrent
+            # assignment fails to serialise and Odoo retries it with fresh
+            # counts. Without a capacity nothing is locked (turns come from a
+            # sequence), so creations never wait for each other.
+            self.env.cr.execute(
+                "UPDATE im_livechat_channel SET write_date = write_date WHERE id = %s", [self.id]
+            )
         candidates = self._get_ticket_candidates(exclude)
         if not candidates:
             return users
-        # Serialise the choice per team: a concurrent transaction that chose
-        # meanwhile makes this one fail and retry with fresh data, so that no
-        # slot is given twice and no capacity exceeded.
-        self.env.cr.execute(
-            "SELECT id FROM im_livechat_channel WHERE id = %s FOR NO KEY UPDATE", [self.id]
-        )
         if self.ticket_assignment == "balanced":
             open_counts = self._get_open_ticket_counts(candidates)
             fewest = min(open_counts[user.id] for user in candidates)
             candidates = candidates.filtered(lambda user: open_counts[user.id] == fewest)
-        agent = self._next_in_turn(candidates)
-        # sudo: im_livechat.channel - the round robin pointer is moved by whoever creates a ticket
-        self.sudo().ticket_last_user_id = agent
-        return agent
+        return self._next_in_turn(candidates)
 
     def _ticket_deadline(self, start, hours):
         """``start`` plus ``hours`` working hours of the team's calendar
@@ -171,10 +172,23 @@ class ImLivechatChannel(models.Model):
         return users.filtered(lambda user: counts[user.id] >= self.ticket_max_open)
 
     def _next_in_turn(self, candidates):
-        """The first candidate after the last assigned agent, by id, wrapping."""
-        last_id = self.ticket_last_user_id.id or 0
-        after = candidates.filtered(lambda user: user.id > last_id)
-        return (after or candidates)[:1]
+        """The candidate whose turn it is: the team's counter, modulo the
+        candidates (ordered by id)."""
+        turn = self._next_turn_number()
+        return candidates.sorted("id")[(turn - 1) % len(candidates)]
+
+    def _next_turn_number(self):
+        self.ensure_one()
+        # sudo: ir.sequence - the team's round robin counter, moved by whoever creates a ticket
+        sequence = self.sudo().ticket_turn_sequence_id
+        if not sequence:
+            sequence = self.env["ir.sequence"].sudo().create(
+                {"name": f"Ticket turns: {self.name}", "implementation": "standard", "padding": 0}
+            )
+            # sudo: im_livechat.channel - linking the counter, once per team
+            self.sudo().ticket_turn_sequence_id = sequence
+        # nextval: outside transactions, never the same number twice
+        return int(sequence.next_by_id())
 
     def _assign_waiting_tickets(self, agent=None):
         """Give the team's waiting tickets (highest priority, then oldest)
