@@ -10,7 +10,7 @@ DEV := bash $(abspath $(dir $(lastword $(MAKEFILE_LIST))))/tools/dev.sh
 export TEST_TAGS IMLT_HOME IMLT_DB IMLT_PORT IMLT_LISTEN ODOO_SRC
 
 .DEFAULT_GOAL := help
-.PHONY: help run test update shell dropdb clean
+.PHONY: help run test update shell dropdb clean bench
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(lastword $(MAKEFILE_LIST)) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
@@ -32,3 +32,11 @@ dropdb: ## Drop the demo db and its filestore
 
 clean: ## Remove generated files in the cache dir (keeps venv, Odoo, demo db)
 	@$(DEV) clean
+
+# Benchmark settings (bench/README.md), e.g. make bench BENCH_SOCKETS=2000 BENCH_RATE=10,20,40
+export BENCH_SOCKETS BENCH_RATE BENCH_SECONDS BENCH_IDLE_MESSAGES BENCH_TICKETS BENCH_CUSTOMERS \
+    BENCH_AGENTS BENCH_IDLE_USERS BENCH_TICKET_SECONDS BENCH_CONCURRENCY BENCH_QUEUE_QUERIES \
+    BENCH_WORKERS BENCH_PHASES BENCH_DB BENCH_KEEP
+
+bench: ## Measure latency and scale, ours vs stock, in a throwaway db (see bench/README.md)
+	@$(DEV) bench
