@@ -205,6 +205,11 @@ export class TicketConversation extends Component {
             this.busService.addChannel(this.busChannel);
         }
         this.state.thread = thread;
+        if (thread.selfMember) {
+            // Opening the ticket is reading its conversation: clears the
+            // unread counters (queue badge, agent_unread_count) at once.
+            thread.markAsRead();
+        }
     }
 
     /** Whether Discuss or a chat window keeps this channel followed already. */

@@ -252,6 +252,23 @@ export class TicketChat extends Component {
         }
     }
 
+    /**
+     * Whether `current` holds a form the customer is filling in (a star
+     * chosen, a comment typed) that the fresh version would wipe out: keep
+     * it while the fresh version still offers that same form.
+     */
+    isBeingFilled(current, fresh) {
+        const form = current.querySelector("form");
+        if (!form || !fresh.querySelector(`form[action="${form.getAttribute("action")}"]`)) {
+            return false;
+        }
+        return [...form.elements].some(
+            (field) =>
+                (["radio", "checkbox"].includes(field.type) && field.checked !== field.defaultChecked) ||
+                (["text", "textarea"].includes(field.type) && field.value !== field.defaultValue)
+        );
+    }
+
     /** Replace the header and the footer of the page by their current version. */
     async refreshStatusParts() {
         const response = await browser.fetch(`/my/tickets/${this.props.ticketId}/status`);
@@ -264,7 +281,7 @@ export class TicketChat extends Component {
         for (const selector of [".o_im_livechat_ticket_header", ".o_im_livechat_ticket_footer"]) {
             const fresh = doc.querySelector(`.o_im_livechat_ticket_status ${selector}`);
             const current = page?.querySelector(selector);
-            if (fresh && current) {
+            if (fresh && current && !this.isBeingFilled(current, fresh)) {
                 current.replaceWith(document.importNode(fresh, true));
             }
         }
