@@ -31,14 +31,21 @@ class TestTicketBusEvents(TicketFixtures, WebsocketCase):
         return [n["message"] for n in json.loads(websocket.recv())]
 
     def _dispatch(self):
-        self.trigger_notification_dispatching(
-            [self.env.ref("im_livechat.im_livechat_group_user"), self.customer_a.partner_id, self.customer_b.partner_id]
-        )
+        # the sockets' server threads share our transaction: not while they work
+        with self.registry.test_lock:
+            self.trigger_notification_dispatching(
+                [
+                    self.env.ref("im_livechat.im_livechat_group_user"),
+                    self.customer_a.partner_id,
+                    self.customer_b.partner_id,
+                ]
+            )
 
     def test_created_reaches_agents_and_customer(self):
         agent_socket = self._connect(self.agent_2)
         customer_socket = self._connect(self.customer_a)
-        ticket = self._new_ticket(self.customer_a, "Flat tyre", priority="2")
+        with self.registry.test_lock:
+            ticket = self._new_ticket(self.customer_a, "Flat tyre", priority="2")
         self._dispatch()
         for websocket in (agent_socket, customer_socket):
             created = [m for m in self._receive(websocket) if m["type"] == "im_livechat.ticket/created"]
@@ -55,11 +62,13 @@ class TestTicketBusEvents(TicketFixtures, WebsocketCase):
     def test_updated_and_resolved(self):
         ticket = self._new_ticket(self.customer_a)
         agent_socket = self._connect(self.agent_2)
-        ticket.priority = "3"
+        with self.registry.test_lock:
+            ticket.priority = "3"
         self._dispatch()
         updated = [m for m in self._receive(agent_socket) if m["type"] == "im_livechat.ticket/updated"]
         self.assertEqual([m["payload"]["priority"] for m in updated], ["3"])
-        ticket.action_resolve()
+        with self.registry.test_lock:
+            ticket.action_resolve()
         self._dispatch()
         resolved = [m for m in self._receive(agent_socket) if m["type"] == "im_livechat.ticket/resolved"]
         self.assertEqual(len(resolved), 1)
@@ -68,10 +77,12 @@ class TestTicketBusEvents(TicketFixtures, WebsocketCase):
 
     def test_other_customer_receives_nothing(self):
         other_socket = self._connect(self.customer_b)
-        self._new_ticket(self.customer_a, "Private matter")
+        with self.registry.test_lock:
+            self._new_ticket(self.customer_a, "Private matter")
         self._dispatch()
         # a marker sent after the ticket: the first thing B receives must be it
-        self.customer_b.partner_id._bus_send("test/marker", {"n": 1})
+        with self.registry.test_lock:
+            self.customer_b.partner_id._bus_send("test/marker", {"n": 1})
         self._dispatch()
         received = self._receive(other_socket)
         self.assertEqual([m["type"] for m in received], ["test/marker"])

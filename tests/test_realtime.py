@@ -77,7 +77,8 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
     def _timed_exchange(self, sender_session, receiver_socket, body):
         start = time.perf_counter()
         self._post(sender_session, body)
-        self.trigger_notification_dispatching([self.channel])
+        with self.registry.test_lock:  # the sockets' threads share our transaction
+            self.trigger_notification_dispatching([self.channel])
         # the receiver also gets its own earlier posts: wait for this one
         while body not in "".join(self._message_bodies(self._new_messages(self._receive(receiver_socket)))):
             pass
@@ -112,9 +113,10 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
         agent = self._login(self.agent)
         self._post(customer, "my address is secret street 1")
         self._post(agent, "thanks, noted")
-        self.trigger_notification_dispatching([self.channel, (self.channel, "members")])
-        self.customer_b.partner_id._bus_send("test/marker", {})
-        self.trigger_notification_dispatching([self.customer_b.partner_id])
+        with self.registry.test_lock:
+            self.trigger_notification_dispatching([self.channel, (self.channel, "members")])
+            self.customer_b.partner_id._bus_send("test/marker", {})
+            self.trigger_notification_dispatching([self.customer_b.partner_id])
         received = self._receive(intruder_socket)
         self.assertEqual([n["message"]["type"] for n in received], ["test/marker"])
 
@@ -128,7 +130,8 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
         for i in range(3):
             self._post(customer, f"while you were away {i}")
         agent_socket = self._connect(agent, last=last_seen)
-        self.trigger_notification_dispatching([self.channel])
+        with self.registry.test_lock:
+            self.trigger_notification_dispatching([self.channel])
         notifications = self._receive(agent_socket)
         ids = [n["id"] for n in notifications]
         self.assertEqual(len(ids), len(set(ids)), "no notification twice")
