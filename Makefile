@@ -10,7 +10,7 @@ DEV := bash $(abspath $(dir $(lastword $(MAKEFILE_LIST))))/tools/dev.sh
 export TEST_TAGS IMLT_HOME IMLT_DB IMLT_PORT IMLT_LISTEN ODOO_SRC
 
 .DEFAULT_GOAL := help
-.PHONY: help run test update shell dropdb clean bench
+.PHONY: help run test update shell dropdb clean bench faults
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(lastword $(MAKEFILE_LIST)) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
@@ -40,3 +40,10 @@ export BENCH_SOCKETS BENCH_RATE BENCH_SECONDS BENCH_IDLE_MESSAGES BENCH_TICKETS 
 
 bench: ## Measure latency and scale, ours vs stock, in a throwaway db (see bench/README.md)
 	@$(DEV) bench
+
+# Fault-injection settings (bench/README.md, "Fault injection"), e.g. make faults FAULTS_CUSTOMERS=20
+export FAULTS_CUSTOMERS FAULTS_AGENTS FAULTS_WORKERS FAULTS_INTERVAL FAULTS_STEADY FAULTS_PAUSE \
+    FAULTS_DRAIN FAULTS_DROP FAULTS_FAULTS FAULTS_RECOVERY_LIMIT
+
+faults: ## Drop sockets, restart Odoo and PostgreSQL while chatting; count lost/duplicated messages
+	@$(DEV) faults

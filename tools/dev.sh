@@ -8,6 +8,7 @@
 #   tools/dev.sh dropdb   drop the demo database and its filestore
 #   tools/dev.sh clean    remove generated state (addons link, stamps, nginx files, logs)
 #   tools/dev.sh bench    measure latency and scale against stock paths (bench/run.py, bench/README.md)
+#   tools/dev.sh faults   inject faults (socket drops, Odoo and PostgreSQL restarts) and count lost messages
 #
 # Everything generated lives in the cache dir (IMLT_HOME), never in the checkout.
 # Settings (environment): IMLT_HOME, IMLT_DB, IMLT_PORT, IMLT_LISTEN, ODOO_SRC, TEST_TAGS.
@@ -455,7 +456,19 @@ cmd_bench() {
         --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
 }
 
+# Fault injection (bench/faults.py): its own throwaway PostgreSQL cluster, the same Odoo and venv.
+cmd_faults() {
+    setup bench
+    "$PY" -c 'import aiohttp' 2>/dev/null \
+        || "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" \
+        || die "could not install aiohttp into $VENV"
+    local odoo_cmd=("$ODOO_SRC/odoo-bin")
+    [ -f "$ODOO_SRC/odoo-bin" ] || odoo_cmd=(-m odoo)
+    exec "$PY" "$ROOT/bench/faults.py" --odoo "${odoo_cmd[@]}" -- -c "$CACHE/odoo.conf" \
+        --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
+}
+
 case ${1:-} in
-    run|test|update|shell|dropdb|clean|bench) "cmd_$1" ;;
-    *) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    run|test|update|shell|dropdb|clean|bench|faults) "cmd_$1" ;;
+    *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

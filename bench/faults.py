@@ -1,0 +1,614 @@
+#!/usr/bin/env python3
+"""Fault injection: nothing lost, nobody let in twice.
+
+Started by ``make faults`` (``tools/dev.sh faults``), with the same arguments
+as bench/run.py:
+
+    faults.py --odoo <odoo-bin | -m odoo> -- <options for every odoo command>
+
+It runs a PRIVATE PostgreSQL cluster (initdb in a temp dir, its own loopback
+port) so that restarting it disturbs nobody, installs the addon into a
+throwaway database there, populates customers/agents/tickets with
+bench/populate.py, serves it multi-process (prefork workers + gevent), and
+keeps customers and agents posting to each other (every post carries a unique
+body token and a ``ticket_client_key``; a failed or timed-out post is retried
+with the same key until it succeeds) while it injects, in turn:
+
+  a. socket drops (reconnect with the last bus notification id),
+  b. an Odoo restart (clients reconnect with back-off),
+  c. a PostgreSQL restart (``pg_ctl restart -m fast``),
+  d. one client paused past the bus replay window (simulated by deleting its
+     conversation's pending bus rows, see below), then reconnected.
+
+Clients treat mail.message as the truth: on every (re)connect they fetch the
+messages after the last one they show and merge by id, as they merge bus
+notifications. At the end each party's view is compared with the database.
+Settings: FAULTS_* environment variables, see bench/README.md.
+"""
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import run as bench_run  # noqa: E402 - bench/run.py, reused: Odoo process control, populate, HTTP client
+from run import Bench, Odoo, free_port, prepare_database, wait_for_server  # noqa: E402
+
+MODULE = bench_run.MODULE
+NEW_MESSAGE = bench_run.NEW_MESSAGE
+TOKEN_RE = re.compile(r"flt-[0-9a-f]{16}")
+
+
+def env_int(name, default):
+    return int(os.environ.get(name) or default)
+
+
+def env_float(name, default):
+    return float(os.environ.get(name) or default)
+
+
+SETTINGS = {
+    "customers": env_int("FAULTS_CUSTOMERS", 6),
+    "agents": env_int("FAULTS_AGENTS", 2),
+    "workers": env_int("FAULTS_WORKERS", 2),
+    "interval": env_float("FAULTS_INTERVAL", 1.0),  # seconds between two posts of one party
+    "steady": env_float("FAULTS_STEADY", 8),  # seconds of plain traffic before/after each fault
+    "pause": env_float("FAULTS_PAUSE", 8),  # seconds the paused client stays away
+    "drain": env_float("FAULTS_DRAIN", 30),  # at most this long to wait for views to converge
+    "drop": env_int("FAULTS_DROP", 3),  # sockets dropped in fault (a)
+    "faults": (os.environ.get("FAULTS_FAULTS") or "drop,odoo,postgres,pause").split(","),
+}
+POST_TIMEOUT = 10.0  # an HTTP post not answered within this is retried (same key)
+POST_DEADLINE = 120.0  # a post still failing after this is given up (and reported)
+# After PostgreSQL restarts, Odoo's bus dispatcher (bus.py ImDispatch.run) sleeps TIMEOUT = 50 s
+# before it LISTENs again: the run keeps posting until the bus delivers again, at most this long.
+RECOVERY_LIMIT = env_float("FAULTS_RECOVERY_LIMIT", 75)
+PG_USER = "imlt_faults"
+PG_PASSWORD = secrets.token_hex(12)  # private cluster on loopback, gone at the end
+
+
+def log(message):
+    print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------- private PostgreSQL
+
+
+class PrivatePostgres:
+    """A throwaway cluster owned by the postgres OS user, on 127.0.0.1:<port>."""
+
+    def __init__(self):
+        versions = sorted(
+            (p for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")),
+            key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)],
+        )
+        if not versions:
+            raise RuntimeError("no /usr/lib/postgresql/<version>/bin/initdb: install postgresql")
+        self.bin = versions[-1].parent
+        self.tmp = Path(tempfile.mkdtemp(prefix="imlt-faults-pg-"))
+        self.data = self.tmp / "data"
+        self.logfile = self.tmp / "postgresql.log"
+        self.port = None
+        self.started = False
+
+    def as_postgres(self, *cmd, check=True, timeout=120):
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else ["sudo", "-u", "postgres"]
+        return subprocess.run(
+            [*prefix, *cmd], cwd="/", check=check, timeout=timeout, capture_output=True, text=True,
+        )
+
+    def start(self):
+        shutil.chown(self.tmp, "postgres", "postgres")
+        os.chmod(self.tmp, 0o700)
+        self.as_postgres(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth-local=trust",
+            "--auth-host=reject", "-E", "UTF8", "--locale=C.UTF-8",
+        )
+        # loopback only: password auth for our role from 127.0.0.1, nothing else
+        (self.data / "pg_hba.conf").write_text(
+            "local all postgres trust\nhost all " + PG_USER + " 127.0.0.1/32 scram-sha-256\n"
+        )
+        shutil.chown(self.data / "pg_hba.conf", "postgres", "postgres")
+        self.port = free_port(25432)
+        self.options = (
+            f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c max_connections=300 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self.ctl("start")
+        self.started = True
+        self.as_postgres(
+            str(self.bin / "psql"), "-X", "-q", "-h", str(self.tmp), "-p", str(self.port), "-d", "postgres",
+            "-c", f"CREATE ROLE {PG_USER} SUPERUSER LOGIN PASSWORD '{PG_PASSWORD}'",
+        )
+
+    def ctl(self, action, *extra):
+        return self.as_postgres(
+            str(self.bin / "pg_ctl"), action, "-D", str(self.data), "-w", "-t", "60",
+            "-o", self.options, "-l", str(self.logfile), *extra,
+        )
+
+    def restart(self):
+        self.ctl("restart", "-m", "fast")
+
+    def connect(self, dbname="postgres"):
+        import psycopg2
+
+        conn = psycopg2.connect(
+            host="127.0.0.1", port=self.port, user=PG_USER, password=PG_PASSWORD, dbname=dbname,
+        )
+        conn.autocommit = True
+        return conn
+
+    def odoo_options(self):
+        return [
+            "--db_host=127.0.0.1", f"--db_port={self.port}", f"--db_user={PG_USER}",
+            f"--db_password={PG_PASSWORD}",
+        ]
+
+    def destroy(self):
+        if self.started:
+            with contextlib.suppress(Exception):
+                self.as_postgres(str(self.bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate",
+                                 "-w", "-t", "30", check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- clients
+
+
+class Party:
+    """One user's browser tab: a websocket, its view of its conversations."""
+
+    def __init__(self, name, login, channels, kind):
+        self.name = name
+        self.login = login
+        self.kind = kind  # customer | agent
+        self.channels = channels  # channel ids this party talks in
+        self.view = {cid: {} for cid in channels}  # channel -> {message id: token or None}
+        self.shown_twice = 0
+        self.last_bus_id = 0
+        self.ws = None
+        self.paused = False
+        self.connects = 0
+        self.sid = None
+
+
+class FaultRun:
+    def __init__(self, bench, pg, db, data):
+        self.bench = bench
+        self.pg = pg
+        self.db = db
+        self.data = data
+        self.stop = False
+        self.posting = True
+        self.sent = {}  # token -> {"channel", "party", "message_id", "sent_at", "attempts"}
+        self.failed = []  # tokens whose post never succeeded
+        self.deliveries = []  # (monotonic time, party, message id, via) for new ids in views
+        self.faults = []  # {"name", "start", "end", "note"}
+        self.retries = 0
+        self.post_errors = {}
+        self.parties = []
+        agents = data["agents"]
+        for customer in data["customers"][: SETTINGS["customers"]]:
+            self.parties.append(Party(f"customer:{customer['login']}", customer["login"],
+                                      [customer["ticket_channel_id"]], "customer"))
+        for index, agent in enumerate(agents):
+            channels = [c["ticket_channel_id"] for c in data["customers"][: SETTINGS["customers"]]
+                        if c["agent"] == index]
+            self.parties.append(Party(f"agent:{agent['login']}", agent["login"], channels, "agent"))
+
+    # -- HTTP with a bound
+
+    async def rpc(self, path, params, sid):
+        return (await asyncio.wait_for(self.bench.jsonrpc(path, params, sid), POST_TIMEOUT))[0]
+
+    def merge(self, party, channel_id, entries, via):
+        now = time.monotonic()
+        view = party.view.setdefault(channel_id, {})
+        for entry in entries:
+            mid = entry["id"]
+            token = (TOKEN_RE.findall(json.dumps(entry.get("body"))) or [None])[0]
+            if mid in view:
+                continue
+            if token and token in view.values():
+                party.shown_twice += 1  # the same post shown under a second id
+            view[mid] = token
+            self.deliveries.append((now, party.name, mid, via, token))
+
+    async def catch_up(self, party):
+        """mail.message is the truth: fetch what is newer than the last message shown."""
+        for channel_id in party.channels:
+            for _page in range(50):
+                after = max(party.view[channel_id], default=0)
+                result = await self.rpc(
+                    "/discuss/channel/messages",
+                    {"channel_id": channel_id, "after": after or None, "limit": 200} if after
+                    else {"channel_id": channel_id, "limit": 1000},
+                    party.sid,
+                )
+                entries = [m for m in (result.get("data") or {}).get("mail.message", [])
+                           if m.get("model", "discuss.channel") == "discuss.channel"]
+                self.merge(party, channel_id, entries, "fetch")
+                if not after or len(result.get("messages") or []) < 200:
+                    break
+
+    async def connect_loop(self, party):
+        aiohttp = self.bench.aiohttp
+        backoff = 0.5
+        while not self.stop:
+            if party.paused:
+                await asyncio.sleep(0.2)
+                continue
+            ws = None
+            try:
+                ws = await asyncio.wait_for(self.bench.wsclient.ws_connect(
+                    self.bench.ws_url, headers={"Origin": self.bench.base, "Cookie": f"session_id={party.sid}"},
+                    autoping=True, heartbeat=None, max_msg_size=0,
+                ), POST_TIMEOUT)
+                await ws.send_str(json.dumps(
+                    {"event_name": "subscribe", "data": {"channels": [], "last": party.last_bus_id}}))
+                await ws.send_str(json.dumps(
+                    {"event_name": "update_presence", "data": {"inactivity_period": 0, "im_status_ids_by_model": {}}}))
+                party.ws = ws
+                party.connects += 1
+                # subscribed first, then the truth: nothing falls in between
+                await self.catch_up(party)
+                backoff = 0.5
+                while not self.stop:
+                    message = await ws.receive()
+                    if message.type == aiohttp.WSMsgType.TEXT:
+                        for notification in json.loads(message.data):
+                            party.last_bus_id = max(party.last_bus_id, notification.get("id") or 0)
+                            body = notification.get("message") or {}
+                            if body.get("type") != NEW_MESSAGE:
+                                continue
+                            payload = body.get("payload") or {}
+                            channel_id = payload.get("id")
+                            if channel_id in party.view:
+                                self.merge(party, channel_id, (payload.get("data") or {}).get("mail.message", []), "bus")
+                    elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                          aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSING):
+                        break
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - any failure: reconnect with back-off
+                pass
+            finally:
+                party.ws = None
+                if ws is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(ws.close(), 2)
+            if not self.stop and not party.paused:
+                await asyncio.sleep(backoff * (0.5 + random.random()))
+                backoff = min(backoff * 2, 5)
+
+    async def post(self, party, channel_id):
+        token = "flt-" + secrets.token_hex(8)
+        key = "key-" + secrets.token_hex(12)
+        record = {"channel": channel_id, "party": party.name, "message_id": None,
+                  "sent_at": time.monotonic(), "attempts": 0}
+        params = {
+            "post_data": {"body": f"Fault message {token}", "message_type": "comment",
+                          "subtype_xmlid": "mail.mt_comment", "ticket_client_key": key},
+            "thread_id": channel_id,
+            "thread_model": "discuss.channel",
+            "context": {"mail_post_autofollow": False, "temporary_id": random.random()},
+        }
+        deadline = time.monotonic() + POST_DEADLINE
+        delay = 0.3
+        while time.monotonic() < deadline:
+            record["attempts"] += 1
+            try:
+                result = await self.rpc("/mail/message/post", params, party.sid)
+                messages = (result or {}).get("mail.message") or []
+                record["message_id"] = messages[0]["id"] if messages else None
+                record["answered_at"] = time.monotonic()
+                self.sent[token] = record
+                if record["attempts"] > 1:
+                    self.retries += record["attempts"] - 1
+                return
+            except Exception as error:  # noqa: BLE001 - retry the same post, same key
+                kind = f"{type(error).__name__}: {str(error)[:80]}"
+                self.post_errors[kind] = self.post_errors.get(kind, 0) + 1
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 3)
+        self.failed.append(token)
+
+    async def poster(self, party):
+        turn = 0
+        await asyncio.sleep(random.random() * SETTINGS["interval"])
+        while self.posting:
+            if party.paused:
+                await asyncio.sleep(0.2)
+                continue
+            channel_id = party.channels[turn % len(party.channels)]
+            turn += 1
+            await self.post(party, channel_id)
+            await asyncio.sleep(SETTINGS["interval"] * (0.5 + random.random()))
+
+    # -- faults
+
+    async def fault(self, name, action, note=""):
+        log(f"fault {name}: start")
+        start = time.monotonic()
+        extra = await action()
+        end = time.monotonic()
+        self.faults.append({"name": name, "start": start, "end": end, "note": extra or note})
+        log(f"fault {name}: over after {end - start:.1f} s{(' (' + (extra or note) + ')') if (extra or note) else ''}")
+        # keep the traffic going until the bus delivers again (bounded), then some plain traffic
+        waited = time.monotonic()
+        while time.monotonic() - waited < RECOVERY_LIMIT and not self.recovered_by_bus(end):
+            await asyncio.sleep(0.2)
+        if not self.recovered_by_bus(end):
+            log(f"fault {name}: no bus delivery within {RECOVERY_LIMIT:.0f} s of its end")
+        await asyncio.sleep(SETTINGS["steady"])
+
+    def recovered_by_bus(self, since):
+        return any(t >= since and via == "bus" and token in self.sent and self.sent[token]["sent_at"] >= since
+                   for t, _p, _m, via, token in reversed(self.deliveries[-500:]))
+
+    async def drop_sockets(self):
+        victims = random.sample(self.parties, min(SETTINGS["drop"], len(self.parties)))
+        for party in victims:
+            if party.ws is not None:
+                with contextlib.suppress(Exception):
+                    await party.ws.close()
+        return f"closed {len(victims)} sockets: " + ", ".join(p.name for p in victims)
+
+    async def restart_odoo(self, server_args, server_log, http_port, gevent_port):
+        odoo = self.bench.odoo
+        await asyncio.to_thread(odoo.stop)
+        server = odoo.start(*server_args, logfile=server_log)
+        await asyncio.to_thread(wait_for_server, server, http_port, gevent_port)
+        self.bench.server_pid = server.pid
+        return "stopped (SIGTERM), started, healthy again"
+
+    async def restart_postgres(self):
+        await asyncio.to_thread(self.pg.restart)
+        return "pg_ctl restart -m fast on the private cluster"
+
+    async def pause_client(self):
+        party = next(p for p in self.parties if p.kind == "customer")
+        party.paused = True
+        if party.ws is not None:
+            with contextlib.suppress(Exception):
+                await party.ws.close()
+        await asyncio.sleep(SETTINGS["pause"])
+        # Odoo keeps bus rows TIMEOUT*2 = 100 s (bus.bus._gc_messages, autovacuum cron):
+        # instead of waiting that long, delete what this client missed, as the GC would.
+        channel_id = party.channels[0]
+        keys = [json.dumps([self.db, "discuss.channel", channel_id], separators=(",", ":")),
+                json.dumps([self.db, "res.partner", self.partner_of(party)], separators=(",", ":"))]
+        conn = self.pg.connect(self.db)
+        with conn.cursor() as cr:
+            cr.execute("DELETE FROM bus_bus WHERE id > %s AND channel = ANY(%s)", [party.last_bus_id, keys])
+            deleted = cr.rowcount
+        conn.close()
+        party.paused = False
+        back = time.monotonic()
+        for _ in range(100):  # bounded: its reconnect and catch-up fetch
+            if party.ws is not None:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1)
+        fetched = sum(1 for t, name, _m, via, token in self.deliveries
+                      if t >= back and name == party.name and via == "fetch" and token)
+        return (f"{party.name} away {SETTINGS['pause']:.0f} s, got {fetched} missed messages back from "
+                f"mail.message on reconnect; "
+                f"SIMULATED the 100 s bus replay window passing by deleting its {deleted} pending bus rows in SQL")
+        return (f"{party.name} away {SETTINGS['pause']:.0f} s; SIMULATED the 100 s bus replay window passing "
+                f"by deleting its {deleted} pending bus rows in SQL")
+
+    def partner_of(self, party):
+        for customer in self.data["customers"]:
+            if customer["login"] == party.login:
+                return customer["partner_id"]
+        for agent in self.data["agents"]:
+            if agent["login"] == party.login:
+                return agent["partner_id"]
+        return 0
+
+
+async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_port, server_pid):
+    bench = Bench(odoo, db, data, http_port, gevent_port, server_pid)
+    run = FaultRun(bench, pg, db, data)
+    tasks = []
+    try:
+        for party in run.parties:
+            party.sid = await bench.login(party.login)
+            party.last_bus_id = bench_run.bus_last_id(db)
+        log(f"{len(run.parties)} parties logged in: {sum(p.kind == 'customer' for p in run.parties)} customers, "
+            f"{sum(p.kind == 'agent' for p in run.parties)} agents")
+        tasks += [asyncio.create_task(run.connect_loop(p)) for p in run.parties]
+        for _ in range(100):
+            if all(p.ws is not None for p in run.parties):
+                break
+            await asyncio.sleep(0.1)
+        posters = [asyncio.create_task(run.poster(p)) for p in run.parties]
+        tasks += posters
+        await asyncio.sleep(SETTINGS["steady"])
+        actions = {
+            "drop": ("a. socket drops", run.drop_sockets),
+            "odoo": ("b. Odoo restart",
+                     lambda: run.restart_odoo(server_args, server_log, http_port, gevent_port)),
+            "postgres": ("c. PostgreSQL restart", run.restart_postgres),
+            "pause": ("d. client paused past the replay window", run.pause_client),
+        }
+        for key in SETTINGS["faults"]:
+            if key in actions:
+                await run.fault(*actions[key])
+        run.posting = False
+        log("posting stopped; waiting for the in-flight posts")
+        await asyncio.wait(posters, timeout=POST_DEADLINE)
+        # converge: every party shows every stored message of its conversations (bounded)
+        truth = db_truth(pg, db, run)
+        started = time.monotonic()
+        while time.monotonic() - started < SETTINGS["drain"]:
+            if all(set(truth[c]) <= set(p.view[c]) for p in run.parties for c in p.channels):
+                break
+            await asyncio.sleep(0.5)
+            truth = db_truth(pg, db, run)
+        log(f"views converged or gave up after {time.monotonic() - started:.1f} s of drain")
+        run.stop = True
+        return run, db_truth(pg, db, run)
+    finally:
+        run.stop = True
+        run.posting = False
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bench.close()
+
+
+def db_truth(pg, db, run):
+    """channel -> {message id: token}: the stored messages a member's view must show."""
+    channels = sorted({c for p in run.parties for c in p.channels})
+    conn = pg.connect(db)
+    truth = {c: {} for c in channels}
+    with conn.cursor() as cr:
+        cr.execute(
+            "SELECT res_id, id, body FROM mail_message WHERE model = 'discuss.channel' AND res_id = ANY(%s) "
+            "AND message_type != 'user_notification'", [channels],
+        )
+        for res_id, mid, body in cr.fetchall():
+            truth[res_id][mid] = (TOKEN_RE.findall(body or "") or [None])[0]
+    conn.close()
+    return truth
+
+
+def report(run, truth):
+    stored_by_token = {}
+    for channel_id, messages in truth.items():
+        for mid, token in messages.items():
+            if token:
+                stored_by_token.setdefault(token, []).append(mid)
+    sent = run.sent
+    not_stored = [t for t in sent if t not in stored_by_token]
+    dup_stored = sum(len(ids) - 1 for t, ids in stored_by_token.items() if len(ids) > 1)
+    shown_twice = sum(p.shown_twice for p in run.parties)
+    missing = []  # (party, message id, token)
+    delivered = 0
+    extra_in_view = 0
+    for party in run.parties:
+        for channel_id in party.channels:
+            view = party.view[channel_id]
+            for mid, token in truth[channel_id].items():
+                if mid in view:
+                    delivered += token is not None and token in sent
+                elif token in sent or token is None:
+                    missing.append((party.name, mid, token))
+            extra_in_view += len(set(view) - set(truth[channel_id]))
+    missing_sent = [m for m in missing if m[2] is not None]
+    lost = len(not_stored) + len(missing_sent) + len(run.failed)
+    duplicated = dup_stored + shown_twice
+    parties_per_channel = {}
+    for party in run.parties:
+        for channel_id in party.channels:
+            parties_per_channel[channel_id] = parties_per_channel.get(channel_id, 0) + 1
+    expected = sum(parties_per_channel[record["channel"]] for record in sent.values())
+    lines = [
+        "",
+        f"parties: {len(run.parties)} ({SETTINGS['customers']} customers, "
+        f"{sum(p.kind == 'agent' for p in run.parties)} agents), websocket (re)connects: "
+        f"{sum(p.connects for p in run.parties)}",
+        f"sent        {len(sent):6}  posts whose HTTP call succeeded ({run.retries} retries with the same "
+        f"ticket_client_key; {len(run.failed)} posts given up)",
+        f"stored      {sum(1 for t in sent if t in stored_by_token):6}  distinct rows for those tokens "
+        f"({sum(len(v) for v in stored_by_token.values())} rows in all)",
+        f"delivered   {delivered:6}  of {expected} (each sent message x each party of its conversation)",
+        f"lost        {lost:6}  ({len(not_stored)} not stored, {len(missing_sent)} missing from a party's view, "
+        f"{len(run.failed)} never accepted)",
+        f"duplicated  {duplicated:6}  ({dup_stored} stored twice for one token, {shown_twice} shown twice by a client)",
+    ]
+    if missing:
+        lines.append(f"  missing from views, first: {missing[:5]} "
+                     f"({len(missing) - len(missing_sent)} of them not our posts)")
+    if extra_in_view:
+        lines.append(f"  {extra_in_view} ids shown by clients but not in the database")
+    if run.post_errors:
+        lines.append("post errors (retried): " + "; ".join(
+            f"{n} x {kind}" for kind, n in sorted(run.post_errors.items(), key=lambda kv: -kv[1])[:5]))
+    lines.append("recovery after each fault (from the fault's end):")
+    for fault in run.faults:
+        def first(via_ok):
+            times = [t for t, _p, _m, via, token in run.deliveries
+                     if t >= fault["end"] and via_ok(via) and token in sent
+                     and sent[token]["sent_at"] >= fault["end"]]
+            return f"{min(times) - fault['end']:.2f} s" if times else "never"
+
+        lines.append(f"  {fault['name']:<42} lasted {fault['end'] - fault['start']:5.1f} s; "
+                     f"first new message delivered {first(lambda v: True)} (by bus {first(lambda v: v == 'bus')})")
+        if fault["note"]:
+            lines.append(f"      {fault['note']}")
+    lines.append(f"faults: lost={lost} duplicated={duplicated}")
+    return "\n".join(lines), lost, duplicated
+
+
+def main():
+    odoo = Odoo(sys.argv[1:])
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    db = f"imlt_faults_{secrets.token_hex(4)}"
+    pg = PrivatePostgres()
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    started = time.monotonic()
+    exit_code = 0
+    try:
+        log(f"starting a private PostgreSQL ({pg.bin.parent.name}) in {pg.tmp}")
+        pg.start()
+        log(f"private PostgreSQL on 127.0.0.1:{pg.port}, role {PG_USER}")
+        odoo.common += pg.odoo_options()
+        bench_run.pg_connect = pg.connect  # run.py's database helpers now talk to the private cluster
+        bench_run.SETTINGS.update({"customers": SETTINGS["customers"], "agents": SETTINGS["agents"],
+                                   "idle_users": 0, "tickets": SETTINGS["customers"]})
+        data = prepare_database(odoo, db, f"faults-{stamp}")
+        http_port = free_port(18369)
+        gevent_port = free_port(http_port + 1)
+        server_log = odoo.log_dir / f"faults-{stamp}-{db}-server.log"
+        server_args = ("-d", db, f"--db-filter=^{db}$", f"--workers={SETTINGS['workers']}",
+                       "--max-cron-threads=0", "--http-interface=127.0.0.1", f"--http-port={http_port}",
+                       f"--gevent-port={gevent_port}", "--log-level=warn")
+        log(f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent {gevent_port}; log: {server_log}")
+        server = odoo.start(*server_args, logfile=server_log)
+        wait_for_server(server, http_port, gevent_port)
+        run, truth = asyncio.run(drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_port,
+                                       server.pid))
+        odoo.stop()
+        text, lost, duplicated = report(run, truth)
+        print(text, flush=True)
+        log(f"total {time.monotonic() - started:.0f} s; server log: {server_log}")
+        exit_code = 1 if lost or duplicated else 0
+    except KeyboardInterrupt as interrupt:
+        log(f"interrupted ({str(interrupt) or 'Ctrl-C'}): cleaning up")
+        exit_code = 130
+    except Exception as error:  # noqa: BLE001 - report, clean up, fail
+        log(f"failed: {type(error).__name__}: {error}")
+        exit_code = 2
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        odoo.stop()
+        shutil.rmtree(odoo.data_dir / "filestore" / db, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (odoo.state_dir / f"{db}.json").unlink()
+        pg.destroy()
+        log(f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, filestore of {db} removed")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
