@@ -34,9 +34,11 @@ Turns Odoo's live chat into a ticketed support desk.
     ],
     "assets": {
         "web.assets_backend": [
+            "im_livechat_ticket/static/src/common/**/*",
             "im_livechat_ticket/static/src/backend/**/*",
         ],
         "web.assets_frontend": [
+            "im_livechat_ticket/static/src/common/**/*",
             "im_livechat_ticket/static/src/portal/**/*",
         ],
         "web.assets_tests": [

@@ -177,6 +177,7 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
         photo_message = self._comments(PHOTO_TEXT)
         self.assertEqual(len(photo_message), 1, "the message is stored once")
         self.assertEqual(photo_message.author_id, self.customer_partner)
+        self.assertTrue(photo_message.ticket_client_key, "the portal chat keys its posts (retries store once)")
         attachment = photo_message.attachment_ids
         self.assertEqual(attachment.mapped("name"), ["charger.png"], "the picture is stored once")
         self.assertEqual(attachment.mimetype, "image/png")

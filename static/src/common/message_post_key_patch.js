@@ -1,0 +1,26 @@
+import { Store } from "@mail/core/common/store_service";
+import { patch } from "@web/core/utils/patch";
+
+function newClientKey() {
+    // randomUUID needs a secure context (https or localhost)
+    return (
+        globalThis.crypto?.randomUUID?.() ??
+        `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`
+    );
+}
+
+/**
+ * Every post to a live chat (a ticket's conversation) carries a key made
+ * once per message. Odoo's "failed, retry" re-sends the same parameters, so
+ * a retry after a lost response returns the stored message instead of
+ * storing it twice (see discuss.channel.message_post).
+ */
+patch(Store.prototype, {
+    async getMessagePostParams({ thread }) {
+        const params = await super.getMessagePostParams(...arguments);
+        if (thread?.model === "discuss.channel" && thread.channel_type === "livechat") {
+            params.post_data.ticket_client_key = newClientKey();
+        }
+        return params;
+    },
+});
