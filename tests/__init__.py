@@ -16,3 +16,4 @@ from . import test_security
 from . import test_agent_queue_tour
 from . import test_portal_chat_tour
 from . import test_live_tours
+from . import test_concurrency
