@@ -223,3 +223,22 @@ class TestTicketModel(TicketCommon):
         self.assertEqual(comment.author_id, self.customer_a.partner_id)
         ticket.invalidate_recordset(["customer_unread_count", "agent_unread_count"])
         self.assertEqual(ticket.customer_unread_count, 0)
+
+    def test_parties_see_each_others_presence(self):
+        ticket = self._new_ticket(self.customer_a)
+        members = ticket.channel_id.channel_member_ids
+        for member in members:
+            fields = member._get_store_partner_fields(["name"])
+            self.assertIn("im_status", fields, member.partner_id.name)
+            self.assertIn("name", fields)
+        # a plain live chat keeps hiding its visitor's details
+        chat = self.env["discuss.channel"].create(
+            {
+                "name": "visitor chat",
+                "channel_type": "livechat",
+                "livechat_operator_id": self.agent.partner_id.id,
+                "channel_member_ids": [(0, 0, {"partner_id": self.agent.partner_id.id})],
+            }
+        )
+        for member in chat.channel_member_ids:
+            self.assertNotIn("im_status", member._get_store_partner_fields(["name"]))
