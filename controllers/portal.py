@@ -1,5 +1,6 @@
 import datetime
 import json
+import uuid
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
@@ -179,11 +180,15 @@ class TicketPortal(CustomerPortal):
     # New ticket
     # ------------------------------------------------------------
 
-    def _prepare_ticket_new_values(self, name="", message="", priority="1", error=None, **kwargs):
+    def _prepare_ticket_new_values(
+        self, name="", message="", priority="1", error=None, request_key=None, **kwargs
+    ):
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "ticket_new",
+                # one key per form shown: submitting it twice opens one ticket
+                "request_key": request_key or uuid.uuid4().hex,
                 "ticket_name": name,
                 "ticket_message": message,
                 "ticket_priority": priority,
@@ -203,7 +208,7 @@ class TicketPortal(CustomerPortal):
         methods=["GET", "POST"],
         website=True,
     )
-    def portal_my_ticket_new(self, name="", message="", priority="1", **kw):
+    def portal_my_ticket_new(self, name="", message="", priority="1", request_key=None, **kw):
         if request.httprequest.method != "POST":
             return request.render(
                 "im_livechat_ticket.portal_my_ticket_new", self._prepare_ticket_new_values()
@@ -213,7 +218,7 @@ class TicketPortal(CustomerPortal):
             # Nothing of a refused ticket may stay: roll back whatever was written.
             with request.env.cr.savepoint():
                 ticket = request.env["im_livechat.ticket"]._portal_create_ticket(
-                    name, message, priority, files
+                    name, message, priority, files, request_key=request_key
                 )
         except (UserError, ValidationError, AccessError) as error:
             values = self._prepare_ticket_new_values(
@@ -221,6 +226,7 @@ class TicketPortal(CustomerPortal):
                 message=message,
                 priority=priority,
                 error=error.args[0],
+                request_key=request_key,
                 files_lost=bool(files),
             )
             return request.render("im_livechat_ticket.portal_my_ticket_new", values)
@@ -284,7 +290,7 @@ class TicketPortal(CustomerPortal):
                 author.id: author.user_livechat_username or author.name for author in authors
             },
             "avatar_urls": {author.id: self._get_avatar_url(author) for author in authors},
-            "attachment_tokens": dict(zip(attachments.ids, tokens)),
+            "attachment_tokens": dict(zip(attachments.ids, tokens, strict=True)),
             "notice_message_types": NOTICE_MESSAGE_TYPES,
         }
 
@@ -425,23 +431,13 @@ class TicketPortal(CustomerPortal):
         website=True,
     )
     def portal_my_ticket_message(self, ticket_id, message="", **kw):
-        ticket_sudo = self._get_ticket_or_none(ticket_id)
-        if not ticket_sudo:
-            return request.not_found()
         files = self._get_uploaded_files()
-        try:
-            with request.env.cr.savepoint():
-                # The user's own environment: the message is theirs.
-                ticket_sudo.with_env(request.env)._post_customer_message(message, files)
-        except (UserError, ValidationError, AccessError) as error:
-            values = self._prepare_ticket_page_values(
-                ticket_sudo,
-                error=error.args[0],
-                composer_message=message,
-                files_lost=bool(files),
-            )
-            return request.render("im_livechat_ticket.portal_my_ticket", values)
-        return request.redirect(f"/my/tickets/{ticket_id}#ticket_bottom", code=303)
+        return self._run_ticket_action(
+            ticket_id,
+            lambda ticket: ticket._post_customer_message(message, files),
+            composer_message=message,
+            files_lost=bool(files),
+        )
 
     @http.route(
         "/my/tickets/<int:ticket_id>/reopen",
@@ -451,17 +447,8 @@ class TicketPortal(CustomerPortal):
         website=True,
     )
     def portal_my_ticket_reopen(self, ticket_id, **kw):
-        ticket_sudo = self._get_ticket_or_none(ticket_id)
-        if not ticket_sudo:
-            return request.not_found()
-        try:
-            with request.env.cr.savepoint():
-                # The model checks the team's reopen window.
-                ticket_sudo.with_env(request.env)._portal_reopen()
-        except (UserError, ValidationError, AccessError) as error:
-            values = self._prepare_ticket_page_values(ticket_sudo, error=error.args[0])
-            return request.render("im_livechat_ticket.portal_my_ticket", values)
-        return request.redirect(f"/my/tickets/{ticket_id}#ticket_bottom", code=303)
+        # the model checks the team's reopen window
+        return self._run_ticket_action(ticket_id, lambda ticket: ticket._portal_reopen())
 
     @http.route(
         "/my/tickets/<int:ticket_id>/rate",
@@ -471,15 +458,24 @@ class TicketPortal(CustomerPortal):
         website=True,
     )
     def portal_my_ticket_rate(self, ticket_id, score=None, feedback="", **kw):
+        return self._run_ticket_action(
+            ticket_id,
+            lambda ticket: ticket._portal_rate(score, feedback),
+            rating_feedback=feedback,
+        )
+
+    def _run_ticket_action(self, ticket_id, action, **error_values):
+        """Run ``action(ticket)`` on the caller's ticket, in the caller's own
+        environment (what it writes is theirs) and in a savepoint (a refusal
+        leaves nothing). Back to the ticket page, or the page again with the
+        error and ``error_values`` (what the user typed)."""
         ticket_sudo = self._get_ticket_or_none(ticket_id)
         if not ticket_sudo:
             return request.not_found()
         try:
             with request.env.cr.savepoint():
-                ticket_sudo.with_env(request.env)._portal_rate(score, feedback)
+                action(ticket_sudo.with_env(request.env))
         except (UserError, ValidationError, AccessError) as error:
-            values = self._prepare_ticket_page_values(
-                ticket_sudo, error=error.args[0], rating_feedback=feedback
-            )
+            values = self._prepare_ticket_page_values(ticket_sudo, error=error.args[0], **error_values)
             return request.render("im_livechat_ticket.portal_my_ticket", values)
         return request.redirect(f"/my/tickets/{ticket_id}#ticket_bottom", code=303)

@@ -251,6 +251,20 @@ class TestTicketPortal(HttpCase):
         self.assertEqual(image.status_code, 200)
         self.assertEqual(image.headers["Content-Type"], "image/png")
 
+    def test_double_submit_of_one_form_opens_one_ticket(self):
+        self._login(self.customer_a)
+        form = self.url_open("/my/tickets/new").text
+        key = re.search(r'name="request_key" value="([0-9a-f]{32})"', form).group(1)
+        again = self.url_open("/my/tickets/new").text
+        self.assertNotIn(key, again, "every form shown gets its own key")
+        count = self._ticket_count()
+        data = {"name": "Double click", "message": "Sent twice.", "request_key": key}
+        first = self._post("/my/tickets/new", data)
+        second = self._post("/my/tickets/new", data)
+        self.assertEqual((first.status_code, second.status_code), (303, 303))
+        self.assertEqual(first.headers["Location"], second.headers["Location"], "both open the same ticket")
+        self.assertEqual(self._ticket_count(), count + 1)
+
     @mute_logger("odoo.http")
     def test_create_ticket_without_csrf_refused(self):
         self._login(self.customer_a)
