@@ -15,5 +15,6 @@ from . import test_idempotency
 from . import test_security
 from . import test_agent_queue_tour
 from . import test_portal_chat_tour
+from . import test_portal_phone_tour
 from . import test_live_tours
 from . import test_concurrency

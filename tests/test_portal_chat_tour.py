@@ -39,12 +39,16 @@ class ScriptedAgent(threading.Thread):
         whether the step may start, ``action(env)`` acts and returns the bus
         targets to dispatch (records or ``(record, subchannel)``), or None.
         Both get a superuser environment on a fresh test cursor.
+    :param page_is_live: callable without argument telling, without the
+        database, that the customer's page is live (by default: a websocket
+        follows ``case.channel``).
     """
 
-    def __init__(self, case, steps):
+    def __init__(self, case, steps, page_is_live=None):
         super().__init__(name="im_livechat_ticket.scripted_agent", daemon=True)
         self.case = case
         self.steps = steps
+        self.page_is_live = page_is_live or self._follows_case_channel
         self.error = None
         self.done = threading.Event()
 
@@ -65,14 +69,17 @@ class ScriptedAgent(threading.Thread):
         finally:
             self.done.set()
 
+    def _follows_case_channel(self):
+        channel = hashable(channel_with_db(self.case.registry.db_name, self.case.channel))
+        return bool(dispatch._channels_to_ws.get(channel))
+
     def _wait_for_customer_websocket(self):
         """Touch no database before the customer's page is live: until then
         the test's own thread uses the test cursor (login, browser start)
         without the test lock. A websocket following the conversation means
         the page is loaded and its bus started."""
-        channel = hashable(channel_with_db(self.case.registry.db_name, self.case.channel))
         deadline = time.monotonic() + WAIT_TIMEOUT
-        while not dispatch._channels_to_ws.get(channel):
+        while not self.page_is_live():
             if time.monotonic() > deadline:
                 raise TimeoutError("the customer's page never followed the conversation")
             time.sleep(POLL_INTERVAL)

@@ -65,8 +65,8 @@ const chatLoadedSteps = () => [
         trigger: ".o_im_livechat_ticket_history:not(:visible)",
     },
     {
-        content: "The message list is a live region, the composer has a label",
-        trigger: `${CHAT} [role=log][aria-live=polite] .o-mail-Thread`,
+        content: "A live region for incoming messages, the composer has a label",
+        trigger: `${CHAT} .o_im_livechat_ticket_chat_announcer[role=status][aria-live=polite]`,
         run() {
             const input = document.querySelector(`${CHAT} .o-mail-Composer-input`);
             if (!input?.getAttribute("aria-label")) {

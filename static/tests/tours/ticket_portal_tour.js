@@ -35,7 +35,7 @@ registry.category("web_tour.tours").add("im_livechat_ticket_portal_tour", {
         },
         {
             content: "The ticket page shows the subject",
-            trigger: "h3.o_im_livechat_ticket_subject:contains(My bike is broken)",
+            trigger: "h1.o_im_livechat_ticket_subject:contains(My bike is broken)",
         },
         {
             content: "The ticket page shows the chosen priority",

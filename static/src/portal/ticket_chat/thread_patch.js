@@ -1,5 +1,6 @@
 import { Thread } from "@mail/core/common/thread";
 
+import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 
 /**
@@ -8,6 +9,10 @@ import { patch } from "@web/core/utils/patch";
  * way with or without JavaScript (styles, tests).
  */
 patch(Thread.prototype, {
+    /** Accessible name of the message list (see thread_patch.xml). */
+    get imLivechatTicketLabel() {
+        return _t("Messages");
+    },
     getMessageClassName(message) {
         const className = super.getMessageClassName(message);
         if (!this.env.inImLivechatTicket || message.isNotification) {

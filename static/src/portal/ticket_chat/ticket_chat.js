@@ -77,6 +77,8 @@ export class TicketChat extends Component {
             jumpThreadPresent: 0,
             /** the assigned agent's partner */
             agentId: this.props.agentPartnerId || undefined,
+            /** read out by screen readers: the last message of the other side */
+            announcement: "",
         });
         /** the websocket was lost since the thread was loaded: catch up on reconnect */
         this.missedUpdates = false;
@@ -100,6 +102,7 @@ export class TicketChat extends Component {
         this.fileUploadService.bus.addEventListener("FILE_UPLOAD_LOADED", this.onFileUploadLoaded);
         useBus(this.env.bus, "discuss.channel/new_message", ({ detail }) => {
             if (this.thread && detail.channel.eq(this.thread) && !detail.message.isSelfAuthored) {
+                this.announce(detail.message);
                 this.markAsReadIfVisible();
             }
         });
@@ -210,6 +213,24 @@ export class TicketChat extends Component {
             this.busService.addChannel(thread.busChannel);
         }
         this.state.thread = thread;
+    }
+
+    /**
+     * Put a message of the other side in the page's live region: screen
+     * readers read "author: text" out once, politely. The conversation
+     * itself is no live region: loading older messages or posting one's own
+     * would be read out too.
+     */
+    announce(message) {
+        if (message.isNotification) {
+            this.state.announcement = message.inlineBody;
+            return;
+        }
+        const author = message.author?.user_livechat_username || message.author?.name || "";
+        const text =
+            message.inlineBody ||
+            message.attachment_ids.map((attachment) => attachment.name).join(", ");
+        this.state.announcement = author ? _t("%(author)s: %(text)s", { author, text }) : text;
     }
 
     markAsReadIfVisible() {
