@@ -20,6 +20,7 @@ AGENT_REPLY = "Thanks, the charger looks fine"
 SOLVED_TEXT = "It charges again, thank you!"
 PING_TEXT = "Ping before going offline"
 AWAY_REPLY = "Posted while you were away"
+ONLINE_REPLY = "I can see that you are online"
 
 WAIT_TIMEOUT = 30
 POLL_INTERVAL = 0.2
@@ -222,3 +223,42 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
         self._check_agent(agent)
         self.assertEqual(len(self._comments(AWAY_REPLY)), 1)
         self.assertEqual(len(self._comments(PING_TEXT)), 1)
+
+    def _customer_presence(self):
+        """The customer's presence as the agent's client reads it, from a
+        fresh cursor under the test lock (the websocket's thread writes it)."""
+        with self.registry.test_lock, self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            presence = env["bus.presence"].search([("user_id", "=", self.customer_a.id)])
+            return presence.status, env["res.partner"].browse(self.customer_partner.id).im_status
+
+    def test_customer_presence_follows_the_page(self):
+        """Odoo's presence of the customer: online while their ticket page is
+        open (as the agent sees it: ``im_status`` of their partner), offline
+        once they left it."""
+        self.assertNotEqual(self._customer_presence()[1], "online")
+
+        def customer_online(env):
+            presence = env["bus.presence"].search([("user_id", "=", self.customer_a.id)])
+            partner = env["res.partner"].browse(self.customer_partner.id)
+            return presence.status == "online" and partner.im_status == "online"
+
+        def reply(env):
+            self._agent_post(env, ONLINE_REPLY)
+            return [self.channel]
+
+        agent = self._start_agent([(customer_online, reply)])
+        self.start_tour(
+            f"/my/tickets/{self.ticket.id}",
+            "im_livechat_ticket_portal_presence_tour",
+            login=self.customer_a.login,
+        )
+        self._check_agent(agent)
+        self.assertEqual(len(self._comments(ONLINE_REPLY)), 1)
+
+        # the browser closed with the tour: its websocket too
+        deadline = time.monotonic() + WAIT_TIMEOUT
+        while self._customer_presence() != ("offline", "offline"):
+            if time.monotonic() > deadline:
+                self.fail(f"the customer is still {self._customer_presence()} after leaving")
+            time.sleep(POLL_INTERVAL)

@@ -10,6 +10,7 @@ const AGENT_REPLY = "Thanks, the charger looks fine";
 const SOLVED_TEXT = "It charges again, thank you!";
 const PING_TEXT = "Ping before going offline";
 const AWAY_REPLY = "Posted while you were away";
+const ONLINE_REPLY = "I can see that you are online";
 
 /** A small PNG picture. */
 async function makePng() {
@@ -209,6 +210,18 @@ registry.category("web_tour.tours").add("im_livechat_ticket_portal_chat_catchup_
                     assertShownOnce(text);
                 }
             },
+        },
+    ],
+});
+
+// The test's agent answers once Odoo has the customer online.
+registry.category("web_tour.tours").add("im_livechat_ticket_portal_presence_tour", {
+    steps: () => [
+        ...chatLoadedSteps(),
+        {
+            content: "The agent sees the customer online while the page is open, and says so",
+            trigger: `${CHAT} .o-mail-Message:not(.o-selfAuthored):contains(${ONLINE_REPLY})`,
+            timeout: 30000,
         },
     ],
 });
