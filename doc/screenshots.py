@@ -1,7 +1,10 @@
 """Take screenshots of a running im_livechat_ticket demo in headless Chromium.
 
-Usage: python3 doc/screenshots.py [BASE_URL] [OUT_DIR]
+Usage: python3 doc/screenshots.py [--phone] [BASE_URL] [OUT_DIR]
        (defaults: http://localhost:8069, doc/screenshots)
+
+--phone takes the customer's pages only, at 375x667 like a small phone,
+and prints for each whether it scrolls sideways.
 
 Logs in as the demo users over the Chrome DevTools protocol (Debian's
 chromium, websocket-client), opens each page and saves a PNG. The demo
@@ -20,8 +23,11 @@ import urllib.request
 
 import websocket
 
-BASE_URL = sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8069"
-OUT_DIR = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "screenshots")
+PHONE = "--phone" in sys.argv[1:]
+ARGS = [arg for arg in sys.argv[1:] if arg != "--phone"]
+BASE_URL = ARGS[0] if ARGS else "http://localhost:8069"
+OUT_DIR = ARGS[1] if len(ARGS) > 1 else os.path.join(os.path.dirname(__file__), "screenshots")
+PHONE_SIZE = (375, 667)
 # the demo ticket shown in the chat pictures (demo data: the customer's urgent one)
 TICKET = os.environ.get("SHOT_TICKET", "TCK-00001")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -162,6 +168,34 @@ def customer_pages():
         browser.close()
 
 
+def phone_pages():
+    """Every customer page at phone size, whole pages, with a sideways-scroll check."""
+    browser = Browser(*PHONE_SIZE, port=9335)
+    browser.set_size(*PHONE_SIZE, mobile=True)
+    overflow = "document.documentElement.scrollWidth - window.innerWidth"
+    try:
+        browser.login("customer", "customer")
+        pages = [
+            ("phone-home", "/my", "document.querySelector('.o_portal_my_home')", 1.5),
+            ("phone-tickets", "/my/tickets", "document.querySelector('#wrap, main')", 1.5),
+            ("phone-new-ticket", "/my/tickets/new", "document.querySelector('form')", 1.5),
+        ]
+        ticket = browser.evaluate(
+            f"fetch('/my/tickets').then(r => r.text()).then(html => [...new DOMParser()"
+            f".parseFromString(html, 'text/html').querySelectorAll('a[href^=\"/my/tickets/\"]')]"
+            f".find(a => a.textContent.includes('{TICKET}'))?.getAttribute('href'))"
+        )
+        if ticket:
+            pages.append(("phone-ticket-chat", ticket, "document.querySelector('.o-mail-Message')", 3))
+        for name, path, ready, settle in pages:
+            browser.goto(f"{BASE_URL}{path}", ready, settle=settle)
+            print(f"{name}: {browser.evaluate(overflow)} px wider than the screen")
+            browser.screenshot(name)
+            browser.screenshot(f"{name}-full", full_page=True)
+    finally:
+        browser.close()
+
+
 def agent_pages():
     browser = Browser(port=9334)
     try:
@@ -186,5 +220,8 @@ def agent_pages():
 
 
 if __name__ == "__main__":
-    customer_pages()
-    agent_pages()
+    if PHONE:
+        phone_pages()
+    else:
+        customer_pages()
+        agent_pages()
