@@ -45,6 +45,10 @@ Turns Odoo's live chat into a ticketed support desk.
             "im_livechat_ticket/static/tests/tours/**/*",
         ],
     },
+    "images": [
+        "static/description/screenshots/customer-ticket-chat.png",
+        "static/description/screenshots/agent-queue.png",
+    ],
     "installable": True,
     "application": False,
 }

@@ -1,7 +1,10 @@
 """Take screenshots of a running im_livechat_ticket demo in headless Chromium.
 
 Usage: python3 doc/screenshots.py [--phone] [BASE_URL] [OUT_DIR]
-       (defaults: http://localhost:8069, doc/screenshots)
+       (defaults: http://localhost:8069, static/description/screenshots)
+
+The README and the Apps page (static/description/index.html) show the
+pictures from that one directory.
 
 --phone takes the customer's pages only, at 375x667 like a small phone,
 and prints for each whether it scrolls sideways.
@@ -26,10 +29,18 @@ import websocket
 PHONE = "--phone" in sys.argv[1:]
 ARGS = [arg for arg in sys.argv[1:] if arg != "--phone"]
 BASE_URL = ARGS[0] if ARGS else "http://localhost:8069"
-OUT_DIR = ARGS[1] if len(ARGS) > 1 else os.path.join(os.path.dirname(__file__), "screenshots")
+OUT_DIR = os.path.normpath(
+    ARGS[1]
+    if len(ARGS) > 1
+    else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "static", "description", "screenshots"
+    )
+)
 PHONE_SIZE = (375, 667)
 # the demo ticket shown in the chat pictures (demo data: the customer's urgent one)
 TICKET = os.environ.get("SHOT_TICKET", "TCK-00001")
+# a resolved ticket of the demo customer that is not rated yet (demo data: the second bike)
+RATING_TICKET = os.environ.get("SHOT_RATING_TICKET", "TCK-00005")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
@@ -100,13 +111,13 @@ class Browser:
         self.wait(wait_for or "document.readyState === 'complete'")
         time.sleep(settle)
 
-    def wait(self, condition, timeout=90):
+    def wait(self, condition, timeout=180):  # the first page builds the asset bundles
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.evaluate(f"!!({condition})"):
                 return
             time.sleep(0.2)
-        raise TimeoutError(condition)
+        raise TimeoutError(f"{condition} on {self.evaluate('location.href')}")
 
     def login(self, login, password):
         self.goto(f"{BASE_URL}/web/login", "document.querySelector('input[name=login]')", settle=0.2)
@@ -117,7 +128,11 @@ class Browser:
             document.querySelector('form.oe_login_form').submit();
             """
         )
-        time.sleep(2)
+        # leave the login page only once the login is through (a busy server takes seconds)
+        time.sleep(1)
+        self.wait(
+            "document.readyState === 'complete' && !location.pathname.startsWith('/web/login')"
+        )
 
     def screenshot(self, name, full_page=False):
         params = {"format": "png"}
@@ -141,6 +156,73 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+# the chat has loaded its messages and the pictures in them
+CHAT_READY = (
+    "document.querySelector('.o-mail-Message')"
+    " && [...document.querySelectorAll('.o-mail-Message img')].every(img => img.complete)"
+)
+
+
+def ticket_href(browser, reference):
+    """The link of the customer's ticket ``reference`` in the ticket list."""
+    browser.goto(
+        f"{BASE_URL}/my/tickets", "document.querySelector('a[href^=\"/my/tickets/\"]')", settle=0.5
+    )
+    return browser.evaluate(
+        f"[...document.querySelectorAll('a[href^=\"/my/tickets/\"]')]"
+        f".find(a => a.textContent.includes({json.dumps(reference)}))?.getAttribute('href')"
+    )
+
+
+def show_picture_message(browser):
+    """Scroll the conversation so the first message with a picture ends at
+    its bottom: the whole picture and the messages before it are in view."""
+    browser.evaluate(
+        """
+        const message = document.querySelector('.o-mail-AttachmentImage img')
+            ?.closest('.o-mail-Message');
+        let scroller = message?.parentElement;
+        while (scroller && !(scroller.scrollHeight > scroller.clientHeight
+                && ['auto', 'scroll'].includes(getComputedStyle(scroller).overflowY))) {
+            scroller = scroller.parentElement;
+        }
+        if (message && scroller) {
+            // the whole picture at the bottom of the conversation, the messages before it above
+            scroller.scrollTop += message.getBoundingClientRect().bottom
+                - scroller.getBoundingClientRect().bottom + 12;
+        }
+        """
+    )
+    time.sleep(0.5)
+
+
+def fill_new_ticket(browser):
+    """Type a subject and a first message, as a customer would (not sent)."""
+    browser.evaluate(
+        """
+        const form = document.querySelector('form[action*="/my/tickets/new"], form');
+        form.querySelector('[name=name]').value = 'Rear light flickers at night';
+        form.querySelector('[name=message]').value =
+            'The rear light of our Urban 300 (VW-7731) flickers when the road is bumpy. '
+            + 'Is it a loose cable?';
+        """
+    )
+
+
+def fill_rating(browser):
+    """Pick five stars and write a comment in the rating form (not sent)."""
+    browser.evaluate(
+        """
+        document.querySelector('label[for=o_im_livechat_ticket_score_5]').click();
+        document.querySelector('#o_im_livechat_ticket_rating_feedback').value =
+            'Quick and friendly, the amendment was ready the same day.';
+        document.querySelector('.o_im_livechat_ticket_rating_form')
+            .scrollIntoView({block: 'center'});
+        """
+    )
+    time.sleep(0.5)
+
+
 def customer_pages():
     browser = Browser(port=9333)
     try:
@@ -149,21 +231,47 @@ def customer_pages():
         browser.screenshot("customer-home")
         browser.goto(f"{BASE_URL}/my/tickets", "document.querySelector('#wrap, main')")
         browser.screenshot("customer-tickets")
-        first = browser.evaluate(
-            f"[...document.querySelectorAll('a[href^=\"/my/tickets/\"]')]"
-            f".find(a => a.textContent.includes('{TICKET}'))?.getAttribute('href')"
-        )
+        first = ticket_href(browser, TICKET)
+        rated = ticket_href(browser, RATING_TICKET)
         if first:
-            browser.goto(f"{BASE_URL}{first}", "document.querySelector('.o-mail-Message')", settle=3)
+            browser.goto(f"{BASE_URL}{first}", CHAT_READY, settle=3)
+            show_picture_message(browser)
             browser.screenshot("customer-ticket-chat")
+        else:
+            print(f"no ticket {TICKET} in the customer's list: no chat picture", file=sys.stderr)
+        if rated:
+            browser.goto(
+                f"{BASE_URL}{rated}",
+                "document.querySelector('.o_im_livechat_ticket_rating_form')",
+                settle=2,
+            )
+            fill_rating(browser)
+            browser.screenshot("customer-rating")
+        else:
+            print(
+                f"no ticket {RATING_TICKET} in the customer's list: no rating picture",
+                file=sys.stderr,
+            )
         browser.goto(f"{BASE_URL}/my/tickets/new", "document.querySelector('form')")
+        fill_new_ticket(browser)
         browser.screenshot("customer-new-ticket")
         browser.set_size(375, 800, mobile=True)
         browser.goto(f"{BASE_URL}/my/tickets", "document.querySelector('body')")
         browser.screenshot("customer-tickets-phone")
         if first:
-            browser.goto(f"{BASE_URL}{first}", "document.querySelector('.o-mail-Message')", settle=3)
+            browser.goto(f"{BASE_URL}{first}", CHAT_READY, settle=3)
             browser.screenshot("customer-ticket-chat-phone")
+        browser.goto(f"{BASE_URL}/my/tickets/new", "document.querySelector('form')")
+        fill_new_ticket(browser)
+        browser.screenshot("customer-new-ticket-phone")
+        if rated:
+            browser.goto(
+                f"{BASE_URL}{rated}",
+                "document.querySelector('.o_im_livechat_ticket_rating_form')",
+                settle=2,
+            )
+            fill_rating(browser)
+            browser.screenshot("customer-rating-phone")
     finally:
         browser.close()
 
@@ -212,9 +320,14 @@ def agent_pages():
         )
         browser.wait("document.querySelector('.o_form_view .o-mail-Message')")
         time.sleep(2)
-        browser.evaluate("document.querySelector('.o_im_livechat_ticket_conversation, .o_form_view .o-mail-Thread')?.scrollIntoView()")
-        time.sleep(1)
+        # the ticket's fields and the start of the conversation
         browser.screenshot("agent-ticket-form")
+        browser.evaluate(
+            "document.querySelector("
+            "'.o_im_livechat_ticket_conversation, .o_form_view .o-mail-Thread')?.scrollIntoView()"
+        )
+        time.sleep(1)
+        browser.screenshot("agent-ticket-conversation")
     finally:
         browser.close()
 

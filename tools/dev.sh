@@ -387,9 +387,11 @@ cmd_clean() {
 # Print failing tests and the closing "N passed, N failed" line; return non-zero on failure.
 summarize_tests() {
     local logfile=$1 odoo_rc=$2 result failures=0 errors=0 run=0 problems=()
-    result=$(grep -E 'odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$logfile" | tail -n1 || true)
+    # one result line per Odoo run in the log (the suite, then the install checks): add them up
+    result=$(grep -E 'odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$logfile" || true)
     if [ -n "$result" ]; then
-        read -r failures errors run < <(sed -E 's/.*: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/' <<<"$result")
+        read -r failures errors run < <(sed -E 's/.*: ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/' <<<"$result" \
+            | awk '{ f += $1; e += $2; r += $3 } END { print f, e, r }')
         [ "$run" -gt 0 ] || problems+=("no test ran (TEST_TAGS=$TEST_TAGS)")
     else
         problems+=("no test report in the log (did the install crash?)")
@@ -415,8 +417,110 @@ summarize_tests() {
     [ ${#problems[@]} -eq 0 ] && [ "$failed" -eq 0 ]
 }
 
+# ---------------------------------------------------------------- install and uninstall checks
+
+# Stock Live Chat tests (post_install, fast, green on a plain database) run after the uninstall.
+STOCK_LIVECHAT_TESTS=/im_livechat:TestGetOperator,/im_livechat:TestGetDiscussChannel
+STOCK_LIVECHAT_TESTS+=,/im_livechat:TestImLivechatMessage,/im_livechat:TestUploadAttachment
+STOCK_LIVECHAT_TESTS+=,/im_livechat:TestImLivechatReport,/im_livechat:TestCorsLivechat
+STOCK_LIVECHAT_TESTS+=,/im_livechat:TestLiveChatResUsers
+
+# Records what a database's live chat holds before the addon comes: sessions with their
+# messages, members and operator; teams with their operators and ratings. The install
+# tests (tests/test_install_existing_data.py) compare against it.
+snapshot_livechat_data() {
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, write_date)
+SELECT 'im_livechat_ticket.test_install_snapshot', json_build_object(
+    'sessions', (
+        SELECT json_object_agg(c.id, json_build_object(
+            'operator', c.livechat_operator_id,
+            'members', (SELECT count(*) FROM discuss_channel_member m WHERE m.channel_id = c.id),
+            'messages', (SELECT count(*) FROM mail_message m
+                          WHERE m.model = 'discuss.channel' AND m.res_id = c.id)))
+          FROM discuss_channel c WHERE c.channel_type = 'livechat'),
+    'teams', (
+        SELECT json_object_agg(t.id, json_build_object(
+            'operators', (SELECT coalesce(json_agg(u.user_id ORDER BY u.user_id), '[]')
+                            FROM im_livechat_channel_im_user u WHERE u.channel_id = t.id),
+            'ratings', (SELECT coalesce(json_object_agg(r.id, r.rating), '{}') FROM rating_rating r
+                         WHERE r.parent_res_model = 'im_livechat.channel' AND r.parent_res_id = t.id),
+            -- what rating.parent.mixin counts: consumed ratings of the last 14 days
+            'counted_ratings', (SELECT count(*) FROM rating_rating r
+                                 WHERE r.parent_res_model = 'im_livechat.channel' AND r.parent_res_id = t.id
+                                   AND r.consumed AND r.rating >= 1
+                                   AND r.write_date >= now() at time zone 'utc' - interval '14 days'),
+            'counted_rating_avg', (SELECT coalesce(avg(r.rating), 0) FROM rating_rating r
+                                    WHERE r.parent_res_model = 'im_livechat.channel' AND r.parent_res_id = t.id
+                                      AND r.consumed AND r.rating >= 1
+                                      AND r.write_date >= now() at time zone 'utc' - interval '14 days')))
+          FROM im_livechat_channel t)
+)::text, 1, 1, now() at time zone 'utc', now() at time zone 'utc';
+SQL
+}
+
+# Installs the addon into a database that already has live chat data (im_livechat's demo:
+# sessions with messages, ratings, operators, a team) and checks that data; uninstalls the
+# addon and checks that stock Live Chat still works, then runs stock Live Chat tests.
+# $1 database, $2 log file, $3 first port to try. Returns non-zero if a step crashed; the
+# test results are in the log, for summarize_tests.
+run_install_checks() {
+    local db=$1 logfile=$2 http_port gevent_port rc=0
+    http_port=$(free_port "$3")
+    gevent_port=$(free_port $((http_port + 1)))
+    local server=(--workers=0 --max-cron-threads=0 --http-interface=127.0.0.1
+                  --http-port="$http_port" --gevent-port="$gevent_port" --log-level=test)
+    {
+        odoo_bin -d "$db" -i im_livechat,portal,rating --stop-after-init --max-cron-threads=0 \
+            --log-level=warn \
+            && snapshot_livechat_data "$db" \
+            && { odoo_bin -d "$db" -i "$MODULE" --test-enable --test-tags imlt_install --stop-after-init \
+                     "${server[@]}" || true; } \
+            && module_installed "$db" \
+            && odoo_bin shell -d "$db" --no-http --log-level=info <"$ROOT/tests/uninstall_check.py" \
+            && odoo_bin -d "$db" --test-enable --test-tags "$STOCK_LIVECHAT_TESTS" --stop-after-init \
+                   "${server[@]}"
+    } >"$logfile" 2>&1 || rc=$?
+    drop_database "$db"
+    return "$rc"
+}
+
+# Runs run_install_checks in the background, beside the main suite: its own database, ports
+# and log. Sets INSTALL_PID, INSTALL_TEST_DB, INSTALL_LOG.
+start_install_checks() {
+    INSTALL_TEST_DB=$1_install
+    INSTALL_LOG=$2.install
+    log "install checks in database $INSTALL_TEST_DB, beside the suite: live chat data, install, uninstall, stock tests"
+    run_install_checks "$INSTALL_TEST_DB" "$INSTALL_LOG" "$3" &
+    INSTALL_PID=$!
+}
+
+# Waits for the install checks, appends their log to $1; returns their status.
+finish_install_checks() {
+    local rc=0
+    [ -n "$INSTALL_PID" ] || return 0
+    log "waiting for the install checks"
+    wait "$INSTALL_PID" || rc=$?
+    INSTALL_PID=""
+    [ "$rc" -eq 0 ] || log "install checks: a step failed (status $rc), see $1"
+    sed -nE 's/^.*odoo\.tests\.result: /[dev] install checks: /p' "$INSTALL_LOG" >&2
+    cat "$INSTALL_LOG" >>"$1"
+    rm -f "$INSTALL_LOG"
+    return "$rc"
+}
+
+# On Ctrl-C or failure: stop the install checks (the subshell and the command it runs).
+stop_install_checks() {
+    [ -n "${INSTALL_PID:-}" ] || return 0
+    pkill -TERM -P "$INSTALL_PID" 2>/dev/null || true
+    kill -TERM "$INSTALL_PID" 2>/dev/null || true
+    wait "$INSTALL_PID" 2>/dev/null || true
+    [ -z "${INSTALL_TEST_DB:-}" ] || drop_database "$INSTALL_TEST_DB"
+}
+
 cmd_test() {
     setup test
+    TEST_TAGS_GIVEN=${TEST_TAGS:-}
     TEST_TAGS=${TEST_TAGS:-/$MODULE}
     local db http_port gevent_port logfile rc
     db=imlt_test_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
@@ -430,7 +534,12 @@ cmd_test() {
     TEST_DB=$db
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    trap 'drop_database "$TEST_DB"' EXIT   # also on failure or Ctrl-C
+    INSTALL_PID=""
+    trap 'stop_install_checks; drop_database "$TEST_DB"' EXIT   # also on failure or Ctrl-C
+    # the full suite also installs into, and uninstalls from, existing live chat data
+    if [ -z "$TEST_TAGS_GIVEN" ] && [ "${IMLT_INSTALL_CHECKS:-1}" != 0 ]; then
+        start_install_checks "$db" "$logfile" $((gevent_port + 1))
+    fi
     log "testing $TEST_TAGS in database $db (http port $http_port), log: $logfile"
     set +e
     # Threaded server, no workers: what Odoo's test runner (HttpCase, tours) expects.
@@ -440,6 +549,9 @@ cmd_test() {
     rc=${PIPESTATUS[0]}
     set -e
     drop_database "$db"
+    local install_rc=0
+    finish_install_checks "$logfile" || install_rc=$?
+    [ "$rc" -ne 0 ] || rc=$install_rc
     trap - EXIT
     summarize_tests "$logfile" "$rc"
 }
