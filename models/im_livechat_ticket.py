@@ -411,7 +411,10 @@ class ImLivechatTicket(models.Model):
         if status == "met":
             return expression.AND([
                 not_breached,
-                ["!", *no_target],
+                expression.OR([
+                    [("sla_response_deadline", "!=", False)],
+                    [("sla_resolution_deadline", "!=", False)],
+                ]),
                 expression.OR([
                     [("sla_response_deadline", "=", False)],
                     [("first_response_date", "!=", False)],
