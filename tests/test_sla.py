@@ -137,11 +137,14 @@ class TestTicketSla(TicketCommon):
         with self._at("2026-11-30 13:15:00"):
             tickets.invalidate_recordset(["sla_status"])
             statuses = {ticket: ticket.sla_status for ticket in tickets}
-            self.assertEqual(set(statuses.values()), {"none", "on_track", "at_risk", "breached", "met"})
-            for status in ("none", "on_track", "at_risk", "breached", "met"):
+            all_statuses = {"none", "on_track", "at_risk", "breached", "met"}
+            self.assertEqual(set(statuses.values()), all_statuses)
+            for status in all_statuses:
                 expected = tickets.filtered(lambda t, status=status: statuses[t] == status)
-                in_tickets = [("id", "in", tickets.ids)]
-                self.assertEqual(Ticket.search([*in_tickets, ("sla_status", "=", status)]), expected, status)
+                mine = [("id", "in", tickets.ids)]
+                self.assertEqual(Ticket.search([*mine, ("sla_status", "=", status)]), expected, status)
                 self.assertEqual(
-                    Ticket.search([*in_tickets, ("sla_status", "not in", [status])]), tickets - expected, status
+                    Ticket.search([*mine, ("sla_status", "not in", [status])]),
+                    tickets - expected,
+                    status,
                 )
