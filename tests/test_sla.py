@@ -142,7 +142,8 @@ class TestTicketSla(TicketCommon):
             for status in all_statuses:
                 expected = tickets.filtered(lambda t, status=status: statuses[t] == status)
                 mine = [("id", "in", tickets.ids)]
-                self.assertEqual(Ticket.search([*mine, ("sla_status", "=", status)]), expected, status)
+                found = Ticket.search([*mine, ("sla_status", "=", status)])
+                self.assertEqual(found, expected, status)
                 self.assertEqual(
                     Ticket.search([*mine, ("sla_status", "not in", [status])]),
                     tickets - expected,
