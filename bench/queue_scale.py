@@ -62,7 +62,7 @@ SETTINGS = {
     "customers": env_int("QUEUE_CUSTOMERS", 10000),
     "companies": env_int("QUEUE_COMPANIES", 500),
     "workers": env_int("QUEUE_WORKERS", 2),
-    "compare": os.environ.get("QUEUE_COMPARE", "1") == "1",
+    "compare": (os.environ.get("QUEUE_COMPARE") or "1") == "1",
     "explain": env_int("QUEUE_EXPLAIN", 2),
     # stock's history list takes seconds per call at these sizes
     "stock_queries": env_int("QUEUE_STOCK_QUERIES", 3),
@@ -77,6 +77,7 @@ SHARING_CONTACTS = 20  # contacts of the company that shares its tickets
 QUEUE_INDEXES = (
     "im_livechat_ticket_user_queue_open_idx",
     "im_livechat_ticket_queue_open_idx",
+    "im_livechat_ticket_sla_open_idx",
     "im_livechat_ticket_queue_order_idx",
     "im_livechat_ticket_commercial_activity_idx",
     "im_livechat_ticket__resolved_date_index",

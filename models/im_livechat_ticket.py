@@ -255,16 +255,27 @@ class ImLivechatTicket(models.Model):
     def init(self):
         super().init()
         # The queue lists open tickets in _order: these give its first page
-        # (and its counts) without sorting or reading the resolved ones. The
-        # condition matches the "Open" filter and the dashboard's domains.
+        # and its counts without sorting or reading the resolved ones. The
+        # condition matches the "Open" filter and the dashboard's domains;
+        # state and company_id (the multi-company rule is in every query)
+        # let the counts read the index alone.
         open_tickets = "state IN ('new', 'open')"
         queue_order = ["priority DESC", "create_date", "id"]
         create_index(
             self.env.cr, "im_livechat_ticket_user_queue_open_idx", self._table,
-            ["user_id", *queue_order], where=open_tickets,
+            ["user_id", *queue_order, "state", "company_id"], where=open_tickets,
         )
         create_index(
-            self.env.cr, "im_livechat_ticket_queue_open_idx", self._table, queue_order,
+            self.env.cr, "im_livechat_ticket_queue_open_idx", self._table,
+            [*queue_order, "state", "company_id"], where=open_tickets,
+        )
+        # the dashboard's service level counts of open tickets (_get_sla_status_domain)
+        create_index(
+            self.env.cr, "im_livechat_ticket_sla_open_idx", self._table,
+            [
+                "sla_response_deadline", "sla_resolution_deadline", "first_response_date",
+                "resolved_date", "sla_target_missed", "livechat_channel_id", "company_id",
+            ],
             where=open_tickets,
         )
         # every ticket, in the queue's order (the list without filters)
