@@ -906,7 +906,7 @@ def table(size, results):
                 continue
             name = key.replace("|", " (") + ")" if state == "with" else ""
             label = "indexes" if state == "with" else "without"
-            if not SETTINGS["compare"]:
+            if not SETTINGS["compare"] or key.endswith("|stock"):
                 label = ""
             lines.append(
                 f"  {name:52} {label:8} {fmt(summary['median']):>7} {fmt(summary['p95']):>7} "
