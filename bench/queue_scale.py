@@ -621,16 +621,23 @@ def queue_index_definitions(db):
     return found
 
 
-def set_queue_indexes(db, definitions, present):
+def cancel_queries(db):
+    """A request the client gave up on (stock's history list) may still run in
+    PostgreSQL after its server stopped, and hold locks (DROP INDEX waits)."""
     conn = pg_connect(db)
     with conn.cursor() as cr:
-        # a request the client gave up on (stock's history list) may still run
-        # in PostgreSQL and hold the lock that DROP/CREATE INDEX waits for
         cr.execute(
             "SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
             " WHERE datname = %s AND pid != pg_backend_pid() AND state = 'active'",
             [db],
         )
+    conn.close()
+
+
+def set_queue_indexes(db, definitions, present):
+    cancel_queries(db)
+    conn = pg_connect(db)
+    with conn.cursor() as cr:
         for name, definition in definitions.items():
             if present:
                 cr.execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
@@ -1201,7 +1208,10 @@ def main():
             with contextlib.suppress(OSError):
                 (odoo.state_dir / f"{db}-queue.json").unlink()
             log(f"dropped database {db} and its filestore")
-        elif created:
+        else:
+            with contextlib.suppress(Exception):
+                cancel_queries(db)
+        if created and KEEP_DB:
             log(
                 f"kept database {db} (QUEUE_KEEP=1); rerun with QUEUE_DB={db}, "
                 f"drop it with dropdb {db}"
