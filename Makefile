@@ -10,10 +10,10 @@ DEV := bash $(abspath $(dir $(lastword $(MAKEFILE_LIST))))/tools/dev.sh
 export TEST_TAGS IMLT_HOME IMLT_DB IMLT_PORT IMLT_LISTEN ODOO_SRC
 
 .DEFAULT_GOAL := help
-.PHONY: help run test update shell dropdb clean bench faults
+.PHONY: help run test update shell dropdb clean bench faults bench-queue
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(lastword $(MAKEFILE_LIST)) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 16
+	@grep -E '^[a-z-]+:.*## ' $(lastword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
 
 run: ## Install what is missing, create the demo db once, serve it on http://localhost:8069
 	@$(DEV) run
@@ -47,3 +47,10 @@ export FAULTS_CUSTOMERS FAULTS_AGENTS FAULTS_WORKERS FAULTS_INTERVAL FAULTS_STEA
 
 faults: ## Drop sockets, restart Odoo and PostgreSQL while chatting; count lost/duplicated messages
 	@$(DEV) faults
+
+# Queue-at-scale settings (bench/README.md, "Queue at scale"), e.g. make bench-queue QUEUE_SIZES=100000
+export QUEUE_SIZES QUEUE_QUERIES QUEUE_AGENTS QUEUE_TEAMS QUEUE_CUSTOMERS QUEUE_COMPANIES \
+    QUEUE_WORKERS QUEUE_COMPARE QUEUE_EXPLAIN QUEUE_DB QUEUE_KEEP
+
+bench-queue: ## Time the agent queue and /my/tickets at 100,000 and 1,000,000 tickets (SQL-generated)
+	@$(DEV) bench-queue

@@ -6,8 +6,10 @@ from markupsafe import Markup
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, plaintext2html
+from odoo.osv import expression
+from odoo.tools import plaintext2html
 from odoo.tools.mimetypes import guess_mimetype
+from odoo.tools.sql import create_index
 
 PRIORITIES = [
     ("0", "Low"),
@@ -141,7 +143,7 @@ class ImLivechatTicket(models.Model):
     state = fields.Selection(
         STATES, default="new", required=True, index=True, readonly=True, tracking=True, copy=False
     )
-    resolved_date = fields.Datetime(readonly=True, copy=False)
+    resolved_date = fields.Datetime(readonly=True, copy=False, index="btree_not_null")
     assign_date = fields.Datetime(
         "Assigned On",
         readonly=True,
@@ -190,6 +192,12 @@ class ImLivechatTicket(models.Model):
         search="_search_sla_status",
         help="Met: every target was met. On track: targets pending, not close. "
         "At risk: a pending deadline is close. Breached: a target was missed.",
+    )
+    sla_target_missed = fields.Boolean(
+        "Service Level Target Missed",
+        compute="_compute_report_measures",
+        store=True,
+        help="The first response or the resolution came after its deadline.",
     )
     sla_success = fields.Boolean(
         "Service Level Met",
@@ -243,6 +251,40 @@ class ImLivechatTicket(models.Model):
             "This form was already submitted.",
         ),
     ]
+
+    def init(self):
+        super().init()
+        # The queue lists open tickets in _order: these give its first page
+        # and its counts without sorting or reading the resolved ones. The
+        # condition matches the "Open" filter and the dashboard's domains;
+        # state and company_id (the multi-company rule is in every query)
+        # let the counts read the index alone.
+        open_tickets = "state IN ('new', 'open')"
+        queue_order = ["priority DESC", "create_date", "id"]
+        create_index(
+            self.env.cr, "im_livechat_ticket_user_queue_open_idx", self._table,
+            ["user_id", *queue_order, "state", "company_id"], where=open_tickets,
+        )
+        create_index(
+            self.env.cr, "im_livechat_ticket_queue_open_idx", self._table,
+            [*queue_order, "state", "company_id"], where=open_tickets,
+        )
+        # the dashboard's service level counts of open tickets (_get_sla_status_domain)
+        create_index(
+            self.env.cr, "im_livechat_ticket_sla_open_idx", self._table,
+            [
+                "sla_response_deadline", "sla_resolution_deadline", "first_response_date",
+                "resolved_date", "sla_target_missed", "livechat_channel_id", "company_id",
+            ],
+            where=open_tickets,
+        )
+        # every ticket, in the queue's order (the list without filters)
+        create_index(self.env.cr, "im_livechat_ticket_queue_order_idx", self._table, queue_order)
+        # /my/tickets: a customer company's tickets, latest activity first
+        create_index(
+            self.env.cr, "im_livechat_ticket_commercial_activity_idx", self._table,
+            ["commercial_partner_id", "last_activity_date DESC", "id DESC"],
+        )
 
     def _compute_access_url(self):
         super()._compute_access_url()
@@ -327,37 +369,118 @@ class ImLivechatTicket(models.Model):
     def _search_sla_status(self, operator, value):
         if operator not in ("=", "!=", "in", "not in"):
             raise UserError(self.env._("Unsupported search on the service level."))
-        statuses = [value] if isinstance(value, str) else list(value)
-        # The same rules as _compute_sla_status, in SQL: the status depends on
-        # the current time, so it cannot be stored.
-        now = fields.Datetime.now()
-        status_sql = SQL(
-            """
-            (SELECT ticket.id FROM im_livechat_ticket ticket
-              JOIN im_livechat_channel team ON team.id = ticket.livechat_channel_id
-             WHERE CASE
-                WHEN ticket.sla_response_deadline IS NULL AND ticket.sla_resolution_deadline IS NULL
-                    THEN 'none'
-                WHEN COALESCE(ticket.first_response_date, %(now)s) > ticket.sla_response_deadline
-                  OR COALESCE(ticket.resolved_date, %(now)s) > ticket.sla_resolution_deadline
-                    THEN 'breached'
-                WHEN (ticket.sla_response_deadline IS NULL OR ticket.first_response_date IS NOT NULL)
-                 AND (ticket.sla_resolution_deadline IS NULL OR ticket.resolved_date IS NOT NULL)
-                    THEN 'met'
-                WHEN (ticket.first_response_date IS NULL
-                      AND ticket.sla_response_deadline - %(now)s
-                          <= make_interval(secs => COALESCE(team.ticket_sla_risk_hours, 0) * 3600))
-                  OR (ticket.resolved_date IS NULL
-                      AND ticket.sla_resolution_deadline - %(now)s
-                          <= make_interval(secs => COALESCE(team.ticket_sla_risk_hours, 0) * 3600))
-                    THEN 'at_risk'
-                ELSE 'on_track'
-             END IN %(statuses)s)
-            """,
-            now=now,
-            statuses=tuple(statuses) or ("",),
+        statuses = {value} if isinstance(value, str) else set(value)
+        if operator in ("!=", "not in"):
+            # the statuses split the tickets: "not" is the others
+            statuses = set(dict(SLA_STATUSES)) - statuses
+        statuses &= set(dict(SLA_STATUSES))
+        return (
+            expression.OR([self._get_sla_status_domain(status) for status in statuses])
+            or expression.FALSE_DOMAIN
         )
-        return [("id", "in" if operator in ("=", "in") else "not in", status_sql)]
+
+    @api.model
+    def _get_sla_status_domain(self, status):
+        """The rules of _compute_sla_status as a domain on stored, indexed
+        fields (the status depends on the current time, so it is not stored):
+        the queue's filters and counts use the indexes of the open tickets."""
+        now = fields.Datetime.now()
+        no_target = [
+            ("sla_response_deadline", "=", False),
+            ("sla_resolution_deadline", "=", False),
+        ]
+        response_pending = [
+            ("sla_response_deadline", "!=", False),
+            ("first_response_date", "=", False),
+        ]
+        resolution_pending = [
+            ("sla_resolution_deadline", "!=", False),
+            ("resolved_date", "=", False),
+        ]
+        breached = expression.OR([
+            [("sla_target_missed", "=", True)],
+            [("first_response_date", "=", False), ("sla_response_deadline", "<", now)],
+            [("resolved_date", "=", False), ("sla_resolution_deadline", "<", now)],
+        ])
+        not_breached = expression.AND([
+            [("sla_target_missed", "=", False)],
+            expression.OR([
+                [("first_response_date", "!=", False)],
+                [("sla_response_deadline", "=", False)],
+                [("sla_response_deadline", ">=", now)],
+            ]),
+            expression.OR([
+                [("resolved_date", "!=", False)],
+                [("sla_resolution_deadline", "=", False)],
+                [("sla_resolution_deadline", ">=", now)],
+            ]),
+        ])
+        if status == "none":
+            return no_target
+        if status == "breached":
+            return breached
+        if status == "met":
+            return expression.AND([
+                not_breached,
+                expression.OR([
+                    [("sla_response_deadline", "!=", False)],
+                    [("sla_resolution_deadline", "!=", False)],
+                ]),
+                expression.OR([
+                    [("sla_response_deadline", "=", False)],
+                    [("first_response_date", "!=", False)],
+                ]),
+                expression.OR([
+                    [("sla_resolution_deadline", "=", False)],
+                    [("resolved_date", "!=", False)],
+                ]),
+            ])
+        # at risk: a pending deadline within the team's risk hours
+        teams_by_risk = {}
+        # sudo: im_livechat.channel - the teams' risk thresholds, whichever teams the user reads
+        teams = self.env["im_livechat.channel"].sudo().with_context(active_test=False).search([])
+        for team in teams:
+            teams_by_risk.setdefault(team.ticket_sla_risk_hours or 0.0, []).append(team.id)
+        at_risk = expression.OR([
+            expression.AND([
+                [("livechat_channel_id", "in", team_ids)],
+                expression.OR([
+                    [
+                        ("first_response_date", "=", False),
+                        ("sla_response_deadline", "<=", now + timedelta(hours=hours)),
+                    ],
+                    [
+                        ("resolved_date", "=", False),
+                        ("sla_resolution_deadline", "<=", now + timedelta(hours=hours)),
+                    ],
+                ]),
+            ])
+            for hours, team_ids in teams_by_risk.items()
+        ])
+        if status == "at_risk":
+            return expression.AND([not_breached, at_risk])
+        # on track: a target pending, none breached or at risk
+        not_at_risk = expression.AND([
+            expression.OR([
+                [("livechat_channel_id", "not in", team_ids)],
+                expression.AND([
+                    expression.OR([
+                        [("first_response_date", "!=", False)],
+                        [("sla_response_deadline", "=", False)],
+                        [("sla_response_deadline", ">", now + timedelta(hours=hours))],
+                    ]),
+                    expression.OR([
+                        [("resolved_date", "!=", False)],
+                        [("sla_resolution_deadline", "=", False)],
+                        [("sla_resolution_deadline", ">", now + timedelta(hours=hours))],
+                    ]),
+                ]),
+            ])
+            for hours, team_ids in teams_by_risk.items()
+        ])
+        return expression.AND([
+            not_breached, expression.OR([response_pending, resolution_pending]), not_at_risk
+        ])
 
     @api.depends(
         "create_date",
@@ -387,6 +510,12 @@ class ImLivechatTicket(models.Model):
                 and (not ticket.sla_resolution_deadline or ticket.resolved_date <= ticket.sla_resolution_deadline)
             )
             ticket.sla_success_rate = 100.0 if ticket.sla_success else 0.0
+            ticket.sla_target_missed = bool(
+                (ticket.sla_response_deadline and ticket.first_response_date
+                 and ticket.first_response_date > ticket.sla_response_deadline)
+                or (ticket.sla_resolution_deadline and ticket.resolved_date
+                    and ticket.resolved_date > ticket.sla_resolution_deadline)
+            )
 
     @api.depends("state", "resolved_date", "livechat_channel_id.ticket_reopen_days")
     def _compute_can_customer_reopen(self):
@@ -568,7 +697,8 @@ class ImLivechatTicket(models.Model):
     @api.model
     def get_queue_dashboard(self):
         """Counts for the agents' queue header; each is one indexed count."""
-        open_domain = [("state", "!=", "resolved")]
+        # the open tickets' partial indexes (init) match this condition
+        open_domain = [("state", "in", ("new", "open"))]
         today = fields.Datetime.to_datetime(
             fields.Date.context_today(self)
         )

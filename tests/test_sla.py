@@ -108,3 +108,44 @@ class TestTicketSla(TicketCommon):
             ticket.action_resolve()
             ticket.invalidate_recordset(["sla_status"])
             self.assertEqual(ticket.sla_status, "breached")
+
+    def _answer(self, ticket, when, resolve_at=None):
+        with self._at(when):
+            ticket.channel_id.with_user(self.agent).message_post(
+                body="On it", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        if resolve_at:
+            with self._at(resolve_at):
+                ticket.action_resolve()
+
+    def test_search_finds_the_computed_status(self):
+        """The search is a domain on stored fields (for the queue's indexes):
+        it finds exactly the tickets of each computed status, and the others
+        with "not in"."""
+        Ticket = self.env["im_livechat.ticket"]
+        tickets = self._ticket_at("2026-11-30 09:00:00", "0")  # none
+        tickets |= self._ticket_at("2026-11-30 09:00:00", "3")  # breached: no answer by 10:00
+        late = self._ticket_at("2026-11-30 09:00:00", "3")
+        self._answer(late, "2026-11-30 10:10:00", resolve_at="2026-11-30 10:20:00")  # breached
+        met = self._ticket_at("2026-11-30 09:00:00", "3")
+        self._answer(met, "2026-11-30 09:20:00", resolve_at="2026-11-30 11:00:00")
+        answered = self._ticket_at("2026-11-30 09:00:00", "1")
+        self._answer(answered, "2026-11-30 09:30:00")  # on track: resolve by the next day
+        tickets |= late | met | answered
+        tickets |= self._ticket_at("2026-11-30 13:00:00", "3")  # at risk: answer by 14:00
+        tickets |= self._ticket_at("2026-11-30 13:00:00", "1")  # on track: answer by 17:00
+        with self._at("2026-11-30 13:15:00"):
+            tickets.invalidate_recordset(["sla_status"])
+            statuses = {ticket: ticket.sla_status for ticket in tickets}
+            all_statuses = {"none", "on_track", "at_risk", "breached", "met"}
+            self.assertEqual(set(statuses.values()), all_statuses)
+            for status in all_statuses:
+                expected = tickets.filtered(lambda t, status=status: statuses[t] == status)
+                mine = [("id", "in", tickets.ids)]
+                found = Ticket.search([*mine, ("sla_status", "=", status)])
+                self.assertEqual(found, expected, status)
+                self.assertEqual(
+                    Ticket.search([*mine, ("sla_status", "not in", [status])]),
+                    tickets - expected,
+                    status,
+                )

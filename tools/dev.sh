@@ -9,6 +9,7 @@
 #   tools/dev.sh clean    remove generated state (addons link, stamps, nginx files, logs)
 #   tools/dev.sh bench    measure latency and scale against stock paths (bench/run.py, bench/README.md)
 #   tools/dev.sh faults   inject faults (socket drops, Odoo and PostgreSQL restarts) and count lost messages
+#   tools/dev.sh bench-queue  time the agent queue and the customer list at 100,000+ tickets
 #
 # Everything generated lives in the cache dir (IMLT_HOME), never in the checkout.
 # Settings (environment): IMLT_HOME, IMLT_DB, IMLT_PORT, IMLT_LISTEN, ODOO_SRC, TEST_TAGS.
@@ -580,7 +581,20 @@ cmd_faults() {
         --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
 }
 
+# The queue and the customer list at scale (bench/queue_scale.py): tickets generated in SQL.
+cmd_bench_queue() {
+    setup bench
+    "$PY" -c 'import aiohttp' 2>/dev/null \
+        || "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" \
+        || die "could not install aiohttp into $VENV"
+    local odoo_cmd=("$ODOO_SRC/odoo-bin")
+    [ -f "$ODOO_SRC/odoo-bin" ] || odoo_cmd=(-m odoo)
+    exec "$PY" "$ROOT/bench/queue_scale.py" --odoo "${odoo_cmd[@]}" -- -c "$CACHE/odoo.conf" \
+        --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
+}
+
 case ${1:-} in
     run|test|update|shell|dropdb|clean|bench|faults) "cmd_$1" ;;
-    *) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    bench-queue) cmd_bench_queue ;;
+    *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
