@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The README's Performance figures from one `make bench` result.
 
-    python3 bench/headline.py [bench/results/<date>-<commit>.json] [--plots]
+    python3 bench/headline.py [bench/results/<date>-<commit>.json] [--plots] [--readme]
 
 Prints the Markdown of the headline (run conditions, table, one line per other
-measure) to paste into README.md's Performance section; with --plots, copies
-the run's plots to doc/bench/ (latency-cdf.png, latency-vs-load.png,
-storm.png), which the README shows. Without a file: the newest result.
+measure) for README.md's Performance section; --readme writes it there, between
+the section's ``bench:begin`` and ``bench:end`` markers; --plots copies the
+run's plots to doc/bench/ (latency-cdf.png, latency-vs-load.png, storm.png),
+which the README shows. Without a file: the newest result.
 """
 
 import json
@@ -16,6 +17,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PLOTS = ("latency-cdf", "latency-vs-load", "storm")
+BEGIN = "<!-- bench:begin: written by bench/headline.py --readme -->"
+END = "<!-- bench:end -->"
 
 
 def fmt(value):
@@ -113,24 +116,14 @@ def main(argv):
         else max((HERE / "results").glob("*.json"), key=lambda p: p.stat().st_mtime)
     )
     results = json.loads(path.read_text())
-    machine = results["machine"]
-    load = machine.get("loadavg_at_end") or [None]
-    command = ["make bench"] + [f"{k}={v}" for k, v in (results.get("environment") or {}).items()]
-    print(
-        f"Run of {results['date'][:10]}, commit `{results['commit']}`, {machine['cores']} cores / "
-        f"{machine.get('memory_gib') or '?'} GiB, load average {load[0]:.1f} at its end, "
-        f"`{' '.join(command)}`:\n"
-    )
-    print(
-        "| post -> other party's websocket | ours p50 / p99 | stock p50 / p99 "
-        "| ratio p50 / p99 | lost |"
-    )
-    print("| --- | --- | --- | --- | --- |")
-    for row in rows(results):
-        print(row)
-    print()
-    for note in notes(results):
-        print(note)
+    text = headline(results)
+    print(text)
+    if "--readme" in argv:
+        readme = HERE.parent / "README.md"
+        before, rest = readme.read_text().split(BEGIN, 1)
+        _old, after = rest.split(END, 1)
+        readme.write_text(f"{before}{BEGIN}\n{text}\n{END}{after}")
+        print("\nwrote README.md's Performance figures", file=sys.stderr)
     if "--plots" in argv:
         out = HERE.parent / "doc" / "bench"
         out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +131,28 @@ def main(argv):
             source = path.with_name(f"{path.stem}-{name}.png")
             if source.exists():
                 shutil.copyfile(source, out / f"{name}.png")
-                print(f"\ncopied {source.name} to doc/bench/{name}.png", file=sys.stderr)
+                print(f"copied {source.name} to doc/bench/{name}.png", file=sys.stderr)
+
+
+def headline(results):
+    lines = []
+    machine = results["machine"]
+    load = machine.get("loadavg_at_end") or [None]
+    command = ["make bench"] + [f"{k}={v}" for k, v in (results.get("environment") or {}).items()]
+    lines.append(
+        f"Run of {results['date'][:10]}, commit `{results['commit']}`, {machine['cores']} cores / "
+        f"{machine.get('memory_gib') or '?'} GiB, load average {load[0]:.1f} at its end, "
+        f"`{' '.join(command)}`:\n"
+    )
+    lines.append(
+        "| post -> other party's websocket | ours p50 / p99 | stock p50 / p99 "
+        "| ratio p50 / p99 | lost |"
+    )
+    lines.append("| --- | --- | --- | --- | --- |")
+    lines.extend(rows(results))
+    lines.append("")
+    lines.extend(notes(results))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
