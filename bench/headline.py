@@ -56,9 +56,9 @@ def notes(results):
         yield (
             f"- **Sockets:** one gevent worker held {sockets['open']:,} idle sockets "
             f"({sockets.get('gevent_fds_per_socket')} file descriptors and "
-            f"{sockets.get('gevent_kib_per_socket')} KiB resident each; its fd limit "
-            f"{sockets.get('gevent_fd_limit') or '-':,} caps it near "
-            f"{sockets.get('gevent_socket_ceiling') or '-':,})."
+            f"{sockets.get('gevent_kib_per_socket') or '-'} KiB resident each; its fd limit "
+            f"{fmt(sockets.get('gevent_fd_limit'))} caps it near "
+            f"{fmt(sockets.get('gevent_socket_ceiling'))})."
         )
     storm = results.get("storm")
     if storm:
