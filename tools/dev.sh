@@ -71,7 +71,7 @@ ensure_system() {
     # Debian's python3 can only make a venv with python3-venv (ensurepip).
     command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
     case $1 in
-        run) pkgs+=(nginx) ;;
+        run|bench) pkgs+=(nginx) ;;   # bench: its scale-out phase puts nginx before two servers
         test)
             pkgs+=(fonts-dejavu-core)
             # Odoo's browser tests look for any of these executables.
