@@ -550,16 +550,37 @@ class ImLivechatTicket(models.Model):
 
     def action_assign(self, user=None):
         """Assign the tickets to ``user`` (a res.users record or id), by default
-        the current user ("Assign to me")."""
+        the current user ("Assign to me").
+
+        The caller may say which agent it saw on the tickets, in the context
+        key ``ticket_expected_user_id`` (a user id, ``False`` for none): a
+        ticket that someone else reassigned meanwhile is then refused with a
+        clear message instead of being taken over. Two assignments at once
+        write the same row: the second fails to serialise, Odoo replays it
+        after the first committed, and it is refused here."""
         if isinstance(user, int):
             user = self.env["res.users"].browse(user)
         user = user or self.env.user
+        expected = self.env.context.get("ticket_expected_user_id")
         for ticket in self:
             if ticket.state == "resolved":
                 raise UserError(
                     self.env._(
                         "Ticket %(reference)s is resolved: reopen it before assigning it.",
                         reference=ticket.reference,
+                    )
+                )
+            if (
+                "ticket_expected_user_id" in self.env.context
+                and ticket.user_id.id != (expected or False)
+                and ticket.user_id != user
+            ):
+                raise UserError(
+                    self.env._(
+                        "Ticket %(reference)s was just assigned to %(agent)s by someone else: "
+                        "reload it to see the change.",
+                        reference=ticket.reference,
+                        agent=ticket.user_id.name or self.env._("nobody"),
                     )
                 )
         self.write({"user_id": user.id})
