@@ -4,5 +4,7 @@ from . import discuss_channel_member
 from . import im_livechat_channel
 from . import im_livechat_ticket
 from . import im_livechat_ticket_sla
+from . import ir_attachment
+from . import ir_binary
 from . import mail_message
 from . import res_partner
