@@ -996,6 +996,50 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertNotIn("stealing", self._comment_bodies(self.channel_a))
 
     @mute_logger(*REFUSAL_LOGGERS)
+    def test_rpc_message_post_with_raw_files_checked(self):
+        """message_post called over JSON-RPC with file contents (``attachments``)
+        instead of uploaded ids: the same content checks."""
+        self._login(self.customer_a)
+        before = self._snapshot()
+        for label, files in (
+            ("html", [["page.png", HTML_FILE.decode()]]),
+            ("eleven files", [[f"p{i}.png", "x"] for i in range(11)]),
+            ("malformed", ["page.png"]),
+        ):
+            with self.subTest(case=label):
+                answer = self._call_kw(
+                    "discuss.channel",
+                    "message_post",
+                    [[self.channel_a.id]],
+                    {"body": "raw files", "message_type": "comment", "attachments": files},
+                )
+                self._assert_rpc_error(answer)
+        self._assert_unchanged(before)
+
+    @mute_logger(*REFUSAL_LOGGERS)
+    def test_rpc_forged_checked_files_marker_ignored(self):
+        """The marker by which the server skips re-reading files it checked
+        itself cannot be sent by a client: the files are checked anyway."""
+        self._login(self.customer_a)
+        # 10 bytes: smaller than A's picture
+        self.env["ir.config_parameter"].sudo().set_param("im_livechat_ticket.max_upload_mb", "0.00001")
+        before = self._snapshot()
+        answer = self._call_kw(
+            "discuss.channel",
+            "message_post",
+            [[self.channel_a.id]],
+            {
+                "body": "forged",
+                "message_type": "comment",
+                "attachment_ids": self.attachment_a.ids,
+                "ticket_checked_attachment_ids": self.attachment_a.ids,
+            },
+        )
+        data = self._assert_rpc_error(answer, "odoo.exceptions.UserError")
+        self.assertIn("too large", data.get("message", ""))
+        self._assert_unchanged(before)
+
+    @mute_logger(*REFUSAL_LOGGERS)
     def test_mail_post_cannot_impersonate_or_notify_others(self):
         self._login(self.customer_a)
         answer = self._post_message(
