@@ -17,8 +17,8 @@ with the same key until it succeeds) while it injects, in turn:
   a. socket drops (reconnect with the last bus notification id),
   b. an Odoo restart (clients reconnect with back-off),
   c. a PostgreSQL restart (``pg_ctl restart -m fast``),
-  d. one client paused past the bus replay window (110 s, then Odoo's own bus
-     garbage collection), then reconnected.
+  d. one client paused past the bus replay window (120 s, Odoo's own bus
+     garbage collection run at its end), then reconnected.
 
 Clients treat mail.message as the truth: on every (re)connect they fetch the
 messages after the last one they show and merge by id, as they merge bus
@@ -539,7 +539,7 @@ def db_truth(pg, db, run):
 
 def report(run, truth):
     stored_by_token = {}
-    for channel_id, messages in truth.items():
+    for messages in truth.values():
         for mid, token in messages.items():
             if token:
                 stored_by_token.setdefault(token, []).append(mid)
@@ -591,7 +591,7 @@ def report(run, truth):
             f"{n} x {kind}" for kind, n in sorted(run.post_errors.items(), key=lambda kv: -kv[1])[:5]))
     lines.append("recovery after each fault (from the fault's end):")
     for fault in run.faults:
-        def first(via_ok):
+        def first(via_ok, fault=fault):
             times = [t for t, _p, _m, via, token in run.deliveries
                      if t >= fault["end"] and via_ok(via) and token in sent
                      and sent[token]["sent_at"] >= fault["end"]]
