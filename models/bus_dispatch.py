@@ -19,6 +19,7 @@ the dispatcher is a thread and the same code runs.
 import json
 import logging
 import selectors
+import threading
 
 from psycopg2 import InterfaceError
 
@@ -30,16 +31,23 @@ _logger = logging.getLogger(__name__)
 
 MIN_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
+# sockets woken at once after listening again, and the pause between two batches
+WAKE_BATCH = 32
+WAKE_PAUSE = 0.05
 
 
 def _wake_all_websockets(dispatcher):
     """Make every subscribed socket poll once (what ``loop`` does for the
-    sockets of notified channels), e.g. for rows written while nobody listened."""
+    sockets of notified channels), e.g. for rows written while nobody listened.
+    In batches: each poll borrows a database cursor, and the pool is small."""
     # copied at once: subscriptions change in other greenlets or threads
     subscriptions = list(dispatcher._channels_to_ws.values())
-    websockets = set().union(*subscriptions) if subscriptions else set()
-    for websocket in websockets:
-        websocket.trigger_notification_dispatching()
+    websockets = list(set().union(*subscriptions)) if subscriptions else []
+    for start in range(0, len(websockets), WAKE_BATCH):
+        if start:
+            bus.stop_event.wait(WAKE_PAUSE)
+        for websocket in websockets[start : start + WAKE_BATCH]:
+            websocket.trigger_notification_dispatching()
     return len(websockets)
 
 
@@ -53,8 +61,11 @@ def _loop(self):
         self._imlt_listening = True
         if getattr(self, "_imlt_lost_listen", False):
             self._imlt_lost_listen = False
-            woken = _wake_all_websockets(self)
-            _logger.info("Bus.loop listening again; %s websockets poll what they missed", woken)
+            # aside, so that new notifications are relayed meanwhile
+            threading.Thread(
+                target=_wake_all_websockets, args=(self,), daemon=True, name=f"{__name__}.wake"
+            ).start()
+            _logger.info("Bus.loop listening again; every websocket polls what it missed")
         conn = cr._cnx
         sel.register(conn, selectors.EVENT_READ)
         while not bus.stop_event.is_set():
