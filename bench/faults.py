@@ -17,8 +17,8 @@ with the same key until it succeeds) while it injects, in turn:
   a. socket drops (reconnect with the last bus notification id),
   b. an Odoo restart (clients reconnect with back-off),
   c. a PostgreSQL restart (``pg_ctl restart -m fast``),
-  d. one client paused past the bus replay window (simulated by deleting its
-     conversation's pending bus rows, see below), then reconnected.
+  d. one client paused past the bus replay window (120 s, Odoo's own bus
+     garbage collection run at its end), then reconnected.
 
 Clients treat mail.message as the truth: on every (re)connect they fetch the
 messages after the last one they show and merge by id, as they merge bus
@@ -64,16 +64,20 @@ SETTINGS = {
     "workers": env_int("FAULTS_WORKERS", 2),
     "interval": env_float("FAULTS_INTERVAL", 1.0),  # seconds between two posts of one party
     "steady": env_float("FAULTS_STEADY", 8),  # seconds of plain traffic before/after each fault
-    "pause": env_float("FAULTS_PAUSE", 8),  # seconds the paused client stays away
+    # seconds the paused client stays away: past the bus replay window, Odoo's GC then runs;
+    # shorter (a quick run), the window passing is simulated by deleting its bus rows in SQL
+    "pause": env_float("FAULTS_PAUSE", 120),
     "drain": env_float("FAULTS_DRAIN", 30),  # at most this long to wait for views to converge
     "drop": env_int("FAULTS_DROP", 3),  # sockets dropped in fault (a)
     "faults": (os.environ.get("FAULTS_FAULTS") or "drop,odoo,postgres,pause").split(","),
 }
 POST_TIMEOUT = 10.0  # an HTTP post not answered within this is retried (same key)
 POST_DEADLINE = 120.0  # a post still failing after this is given up (and reported)
-# After PostgreSQL restarts, Odoo's bus dispatcher (bus.py ImDispatch.run) sleeps TIMEOUT = 50 s
-# before it LISTENs again: the run keeps posting until the bus delivers again, at most this long.
+# After a fault the run keeps posting until the bus delivers again, at most this long (stock Odoo's
+# bus dispatcher sleeps 50 s after losing PostgreSQL; the addon's listens again within a second).
 RECOVERY_LIMIT = env_float("FAULTS_RECOVERY_LIMIT", 75)
+# Odoo keeps bus rows TIMEOUT * 2 = 100 s (bus.bus._gc_messages, run by the autovacuum cron)
+BUS_REPLAY_WINDOW = 100
 PG_USER = "imlt_faults"
 PG_PASSWORD = secrets.token_hex(12)  # private cluster on loopback, gone at the end
 
@@ -182,6 +186,7 @@ class Party:
         self.paused = False
         self.connects = 0
         self.sid = None
+        self.caught_up_at = 0.0  # when its last catch-up fetch ended
 
 
 class FaultRun:
@@ -264,6 +269,7 @@ class FaultRun:
                 party.connects += 1
                 # subscribed first, then the truth: nothing falls in between
                 await self.catch_up(party)
+                party.caught_up_at = time.monotonic()
                 backoff = 0.5
                 while not self.stop:
                     message = await ws.receive()
@@ -381,34 +387,78 @@ class FaultRun:
     async def pause_client(self):
         party = next(p for p in self.parties if p.kind == "customer")
         party.paused = True
+        away = time.monotonic()
         if party.ws is not None:
             with contextlib.suppress(Exception):
                 await party.ws.close()
-        await asyncio.sleep(SETTINGS["pause"])
-        # Odoo keeps bus rows TIMEOUT*2 = 100 s (bus.bus._gc_messages, autovacuum cron):
-        # instead of waiting that long, delete what this client missed, as the GC would.
         channel_id = party.channels[0]
         keys = [json.dumps([self.db, "discuss.channel", channel_id], separators=(",", ":")),
                 json.dumps([self.db, "res.partner", self.partner_of(party)], separators=(",", ":"))]
-        conn = self.pg.connect(self.db)
-        with conn.cursor() as cr:
-            cr.execute("DELETE FROM bus_bus WHERE id > %s AND channel = ANY(%s)", [party.last_bus_id, keys])
-            deleted = cr.rowcount
-        conn.close()
+        real_window = SETTINGS["pause"] > BUS_REPLAY_WINDOW
+        if real_window:
+            # past the window for real: Odoo's own GC (the autovacuum cron's job, off in this
+            # run), in a shell started now that runs it when the pause ends
+            gc = asyncio.create_task(asyncio.to_thread(
+                self.collect_bus_garbage, time.time() + SETTINGS["pause"]))
+        await asyncio.sleep(max(0.0, SETTINGS["pause"] - 1))
+        upto, pending = self.pending_bus_rows(party, keys)
+        if real_window:
+            await gc
+            how = "Odoo's bus GC (bus.bus._gc_messages) then deleted"
+        else:
+            await asyncio.sleep(1)
+            # a short run: delete what this client missed, as the GC would after the window
+            conn = self.pg.connect(self.db)
+            with conn.cursor() as cr:
+                cr.execute("DELETE FROM bus_bus WHERE id > %s AND id <= %s AND channel = ANY(%s)",
+                           [party.last_bus_id, upto, keys])
+            conn.close()
+            how = f"SIMULATED the {BUS_REPLAY_WINDOW} s bus replay window passing: deleted in SQL"
+        deleted = pending - self.pending_bus_rows(party, keys, upto)[1]
         party.paused = False
+        away = time.monotonic() - away
         back = time.monotonic()
-        for _ in range(100):  # bounded: its reconnect and catch-up fetch
-            if party.ws is not None:
+        for _ in range(600):  # bounded: its reconnect and catch-up fetch
+            if party.caught_up_at >= back:
                 break
             await asyncio.sleep(0.1)
-        await asyncio.sleep(1)
         fetched = sum(1 for t, name, _m, via, token in self.deliveries
                       if t >= back and name == party.name and via == "fetch" and token)
-        return (f"{party.name} away {SETTINGS['pause']:.0f} s, got {fetched} missed messages back from "
-                f"mail.message on reconnect; "
-                f"SIMULATED the 100 s bus replay window passing by deleting its {deleted} pending bus rows in SQL")
-        return (f"{party.name} away {SETTINGS['pause']:.0f} s; SIMULATED the 100 s bus replay window passing "
-                f"by deleting its {deleted} pending bus rows in SQL")
+        if not deleted:
+            log(f"fault pause: none of the {pending} bus rows {party.name} missed was deleted: "
+                "the run did not go past the replay window")
+        return (f"{party.name} away {away:.0f} s; {how} {deleted} of the {pending} bus rows it "
+                f"missed; got {fetched} missed messages back from mail.message on reconnect")
+
+    def pending_bus_rows(self, party, keys, upto=None):
+        """(highest bus id now or ``upto``, rows of ``keys`` the party has not seen up to it)"""
+        conn = self.pg.connect(self.db)
+        with conn.cursor() as cr:
+            if upto is None:
+                cr.execute("SELECT COALESCE(max(id), 0) FROM bus_bus")
+                upto = cr.fetchone()[0]
+            cr.execute("SELECT count(*) FROM bus_bus WHERE id > %s AND id <= %s AND channel = ANY(%s)",
+                       [party.last_bus_id, upto, keys])
+            count = cr.fetchone()[0]
+        conn.close()
+        return upto, count
+
+    def collect_bus_garbage(self, at):
+        """In an Odoo shell on the run's database: wait until ``at`` (epoch),
+        then run bus.bus._gc_messages() and commit."""
+        odoo = self.bench.odoo
+        logfile = odoo.log_dir / f"faults-{self.db}-gc.log"
+        script = (
+            "import time\n"
+            f"time.sleep(max(0.0, {at!r} - time.time()))\n"
+            "env.cr.rollback()  # a fresh snapshot: rows written while waiting\n"
+            "env['bus.bus']._gc_messages()\n"
+            "env.cr.commit()\n"
+        )
+        with tempfile.TemporaryFile() as stdin:
+            stdin.write(script.encode())
+            stdin.seek(0)
+            odoo.run("shell", "-d", self.db, "--no-http", "--log-level=warn", stdin=stdin, logfile=logfile)
 
     def partner_of(self, party):
         for customer in self.data["customers"]:
@@ -489,7 +539,7 @@ def db_truth(pg, db, run):
 
 def report(run, truth):
     stored_by_token = {}
-    for channel_id, messages in truth.items():
+    for messages in truth.values():
         for mid, token in messages.items():
             if token:
                 stored_by_token.setdefault(token, []).append(mid)
@@ -541,7 +591,7 @@ def report(run, truth):
             f"{n} x {kind}" for kind, n in sorted(run.post_errors.items(), key=lambda kv: -kv[1])[:5]))
     lines.append("recovery after each fault (from the fault's end):")
     for fault in run.faults:
-        def first(via_ok):
+        def first(via_ok, fault=fault):
             times = [t for t, _p, _m, via, token in run.deliveries
                      if t >= fault["end"] and via_ok(via) and token in sent
                      and sent[token]["sent_at"] >= fault["end"]]

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
-from .im_livechat_ticket import MESSAGE_MAX_LENGTH
+from .im_livechat_ticket import CheckedAttachmentIds
 
 
 class DiscussChannel(models.Model):
@@ -23,6 +23,9 @@ class DiscussChannel(models.Model):
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, *, message_type="notification", **kwargs):
         client_key = kwargs.pop("ticket_client_key", None)
+        checked_ids = kwargs.pop("ticket_checked_attachment_ids", None)
+        if not isinstance(checked_ids, CheckedAttachmentIds):
+            checked_ids = CheckedAttachmentIds()
         if client_key:
             client_key = str(client_key)[:64]
             # A retry of a post that was stored (lost response, double click)
@@ -47,41 +50,51 @@ class DiscussChannel(models.Model):
                 message_type = "comment"
                 kwargs.pop("subtype_id", None)
                 kwargs["subtype_xmlid"] = "mail.mt_comment"
-                self._check_ticket_customer_post(ticket, kwargs)
+                self._check_ticket_customer_post(ticket, kwargs, checked_ids)
         message = super().message_post(message_type=message_type, **kwargs)
         if client_key:
             # sudo: mail.message - the key is written by the system
             message.sudo().ticket_client_key = client_key
         return message
 
-    def _check_ticket_customer_post(self, ticket, post_values):
+    def _check_ticket_customer_post(self, ticket, post_values, checked_ids=()):
         if ticket.state == "resolved":
             raise UserError(self.env._("This ticket was resolved: reopen it to send a new message."))
         body = post_values.get("body") or ""
-        text = html2plaintext(body).strip() if body else ""
-        if not text and not post_values.get("attachment_ids") and not post_values.get("attachments"):
-            raise UserError(self.env._("The message is empty."))
-        # the HTML may be several times the text (links, mentions)
-        if len(text) > MESSAGE_MAX_LENGTH or len(body) > 4 * MESSAGE_MAX_LENGTH:
-            raise UserError(
-                self.env._(
-                    "The message is too long (%(length)s characters, at most %(max)s).",
-                    length=len(text),
-                    max=MESSAGE_MAX_LENGTH,
-                )
-            )
-        if post_values.get("attachment_ids"):
-            self._check_ticket_attachments(post_values["attachment_ids"])
+        files = self._get_ticket_raw_files(post_values.get("attachments"))
+        ticket._check_customer_message(
+            html2plaintext(body).strip() if body else "",
+            html=body,
+            with_files=bool(post_values.get("attachment_ids") or files),
+        )
+        if post_values.get("attachment_ids") or files:
+            self._check_ticket_attachments(post_values.get("attachment_ids") or [], checked_ids, files)
         ticket._check_rate_limit("messages")
 
-    def _check_ticket_attachments(self, attachment_ids):
+    def _get_ticket_raw_files(self, attachments):
+        """``message_post``'s ``attachments`` (contents, not ids: only over
+        JSON-RPC's call_kw) as ``(filename, bytes)``, for the upload checks."""
+        files = []
+        for attachment in attachments or ():
+            if not isinstance(attachment, (list, tuple)) or len(attachment) not in (2, 3):
+                raise UserError(self.env._("These files cannot be read."))
+            name, content = attachment[0], attachment[1]
+            files.append((str(name), content.encode() if isinstance(content, str) else content))
+        return files
+
+    def _check_ticket_attachments(self, attachment_ids, checked_ids=(), files=()):
         """Whatever route brought them in, files a customer attaches to a
-        ticket's message pass the ticket's upload checks."""
+        ticket's message pass the ticket's upload checks, all together (the
+        count limit too): uploaded ones by id, except those the server itself
+        created after checking them (``checked_ids``), and contents
+        (``files``, as ``(filename, bytes)``)."""
         # sudo: ir.attachment - reading the files the caller is about to attach
-        attachments = self.env["ir.attachment"].sudo().browse(attachment_ids).exists()
-        self.env["im_livechat.ticket"]._check_uploads(
-            [(attachment.name, attachment.raw) for attachment in attachments]
-        )
+        attachments = self.env["ir.attachment"].sudo().browse(
+            [attachment_id for attachment_id in attachment_ids if attachment_id not in checked_ids]
+        ).exists()
+        files = [*files, *((attachment.name, attachment.raw) for attachment in attachments)]
+        if files:
+            self.env["im_livechat.ticket"]._check_uploads(files)
 
     def _message_post_after_hook(self, message, msg_vals):
         # sudo: im_livechat.ticket - the conversation drives its ticket's dates and state

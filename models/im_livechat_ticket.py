@@ -73,6 +73,12 @@ ALLOWED_MIMETYPES = {
 }
 
 
+class CheckedAttachmentIds(frozenset):
+    """Ids of files the server created after checking their content: passed
+    to ``message_post`` so that it does not read them again. A Python object:
+    no JSON-RPC call can pass one."""
+
+
 class ImLivechatTicket(models.Model):
     _name = "im_livechat.ticket"
     _description = "Support Ticket"
@@ -679,16 +685,37 @@ class ImLivechatTicket(models.Model):
 
     def action_assign(self, user=None):
         """Assign the tickets to ``user`` (a res.users record or id), by default
-        the current user ("Assign to me")."""
+        the current user ("Assign to me").
+
+        The caller may say which agent it saw on the tickets, in the context
+        key ``ticket_expected_user_id`` (a user id, ``False`` for none): a
+        ticket that someone else reassigned meanwhile is then refused with a
+        clear message instead of being taken over. Two assignments at once
+        write the same row: the second fails to serialise, Odoo replays it
+        after the first committed, and it is refused here."""
         if isinstance(user, int):
             user = self.env["res.users"].browse(user)
         user = user or self.env.user
+        expected = self.env.context.get("ticket_expected_user_id")
         for ticket in self:
             if ticket.state == "resolved":
                 raise UserError(
                     self.env._(
                         "Ticket %(reference)s is resolved: reopen it before assigning it.",
                         reference=ticket.reference,
+                    )
+                )
+            if (
+                "ticket_expected_user_id" in self.env.context
+                and ticket.user_id.id != (expected or False)
+                and ticket.user_id != user
+            ):
+                raise UserError(
+                    self.env._(
+                        "Ticket %(reference)s was just assigned to %(agent)s by someone else: "
+                        "reload it to see the change.",
+                        reference=ticket.reference,
+                        agent=ticket.user_id.name or self.env._("nobody"),
                     )
                 )
         self.write({"user_id": user.id})
@@ -854,20 +881,13 @@ class ImLivechatTicket(models.Model):
                     max=SUBJECT_MAX_LENGTH,
                 )
             )
-        if not message:
-            raise UserError(self.env._("Please describe your request."))
-        if len(message) > MESSAGE_MAX_LENGTH:
-            raise UserError(
-                self.env._(
-                    "The message is too long (%(length)s characters, at most %(max)s).",
-                    length=len(message),
-                    max=MESSAGE_MAX_LENGTH,
-                )
-            )
+        self._check_customer_message(
+            message, empty_error=self.env._("Please describe your request.")
+        )
         priority = priority or "1"
         if priority not in dict(PRIORITIES):
             raise UserError(self.env._("Unknown priority."))
-        self._check_uploads(attachments)
+        mimetypes = self._check_uploads(attachments)
         self._check_rate_limit("tickets")
         vals = self._prepare_portal_ticket_values(name, priority)
         vals["portal_request_key"] = request_key
@@ -882,7 +902,9 @@ class ImLivechatTicket(models.Model):
                 # the retried request finds that ticket above.
                 raise psycopg2.errors.SerializationFailure("duplicate ticket form submit") from error
             raise
-        ticket.with_env(self.env)._post_customer_message(message, attachments)
+        ticket.with_env(self.env)._post_customer_message(
+            message, attachments, checked_mimetypes=mimetypes
+        )
         return ticket.with_env(self.env)
 
     @api.model
@@ -943,6 +965,28 @@ class ImLivechatTicket(models.Model):
                     count=count,
                     what=self.env._("tickets") if kind == "tickets" else self.env._("messages"),
                     seconds=seconds,
+                )
+            )
+
+    @api.model
+    def _check_customer_message(self, text, html="", with_files=False, empty_error=None):
+        """The limits of what a customer writes, wherever it comes in (the
+        portal's forms, Odoo's message post): not empty unless files come
+        with it, at most ``MESSAGE_MAX_LENGTH`` characters of text and four
+        times that of HTML (links and mentions add markup).
+
+        :param text: the message as plain text, stripped
+        :param html: the message as posted, when it is HTML
+        :param empty_error: the refusal of an empty message, if not the usual
+        """
+        if not text and not with_files:
+            raise UserError(empty_error or self.env._("The message is empty."))
+        if len(text) > MESSAGE_MAX_LENGTH or len(html or "") > 4 * MESSAGE_MAX_LENGTH:
+            raise UserError(
+                self.env._(
+                    "The message is too long (%(length)s characters, at most %(max)s).",
+                    length=len(text),
+                    max=MESSAGE_MAX_LENGTH,
                 )
             )
 
@@ -1037,21 +1081,16 @@ class ImLivechatTicket(models.Model):
             else:
                 channel.livechat_operator_id = self.env.ref("base.partner_root")
 
-    def _post_customer_message(self, body, attachments=()):
+    def _post_customer_message(self, body, attachments=(), checked_mimetypes=None):
         """Post ``body`` (plain text) with ``attachments`` (a list of
-        ``(filename, raw bytes)``) in the conversation as the customer."""
+        ``(filename, raw bytes)``) in the conversation as the customer.
+
+        :param checked_mimetypes: what ``_check_uploads`` returned for
+            ``attachments`` if the caller checked them already
+        """
         self.ensure_one()
         body = (body or "").replace("\x00", "").strip()
-        if not body and not attachments:
-            raise UserError(self.env._("The message is empty."))
-        if len(body) > MESSAGE_MAX_LENGTH:
-            raise UserError(
-                self.env._(
-                    "The message is too long (%(length)s characters, at most %(max)s).",
-                    length=len(body),
-                    max=MESSAGE_MAX_LENGTH,
-                )
-            )
+        self._check_customer_message(body, with_files=bool(attachments))
         if self.state == "resolved":
             raise UserError(
                 self.env._("This ticket was resolved: reopen it to send a new message.")
@@ -1062,7 +1101,8 @@ class ImLivechatTicket(models.Model):
         channel = self.channel_id.sudo()
         attachment_ids = []
         if attachments:
-            mimetypes = self._check_uploads(attachments)
+            # each file is checked once, on its content in memory
+            mimetypes = checked_mimetypes or self._check_uploads(attachments)
             # sudo: ir.attachment - customers cannot create attachments themselves
             attachment_ids = (
                 self.env["ir.attachment"]
@@ -1093,6 +1133,7 @@ class ImLivechatTicket(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             attachment_ids=attachment_ids,
+            ticket_checked_attachment_ids=CheckedAttachmentIds(attachment_ids),
         )
         if author != self.env.user.partner_id:
             # written on the author's behalf: it is not unread for them

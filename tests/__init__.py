@@ -19,3 +19,4 @@ from . import test_portal_phone_tour
 from . import test_live_tours
 from . import test_concurrency
 from . import test_install_existing_data
+from . import test_bus_dispatch

@@ -1,3 +1,4 @@
+import json
 import threading
 import time
 import uuid
@@ -55,7 +56,8 @@ class TestTicketConcurrency(TransactionCase):
             env = self._env(cr)
             suffix = uuid.uuid4().hex[:8]
             self.agents = env["res.users"]
-            for i in range(2):
+            # two who act, two more who can be assigned (reassignment race)
+            for i in range(4):
                 self.agents |= new_test_user(
                     env,
                     login=f"race_agent_{i}_{suffix}",
@@ -128,6 +130,31 @@ class TestTicketConcurrency(TransactionCase):
             [self.ticket_id],
         )[0][0]
 
+    def _events(self, event):
+        return self._read(
+            """SELECT count(*) FROM bus_bus
+                WHERE channel LIKE '%%res.groups%%'
+                  AND message::jsonb -> 'type' = %s
+                  AND (message::jsonb -> 'payload' ->> 'id')::int = %s""",
+            [json.dumps(f"im_livechat.ticket/{event}"), self.ticket_id],
+        )[0][0]
+
+    def _agent_members(self):
+        """The agents of this test who are members of the conversation."""
+        rows = self._read(
+            """SELECT u.id FROM discuss_channel_member m JOIN res_users u ON u.partner_id = m.partner_id
+                WHERE m.channel_id = %s AND u.id = ANY(%s)""",
+            [self.channel_id, self.agent_ids],
+        )
+        return {row[0] for row in rows}
+
+    def _notification_count(self):
+        return self._read(
+            "SELECT count(*) FROM mail_message WHERE model = 'discuss.channel' AND res_id = %s "
+            "AND message_type = 'notification'",
+            [self.channel_id],
+        )[0][0]
+
     def _notices(self, text):
         return self._read(
             "SELECT count(*) FROM mail_message WHERE model = 'discuss.channel' AND res_id = %s AND body LIKE %s",
@@ -180,3 +207,54 @@ class TestTicketConcurrency(TransactionCase):
         self.assertEqual(self._notices("reopened this ticket"), 1)
         state = self._read("SELECT state FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[0][0]
         self.assertEqual(state, "new")
+
+    @mute_logger("odoo.sql_db")
+    def test_two_agents_reassign_at_once(self):
+        """Both saw the ticket unassigned and give it to different colleagues."""
+        winner, loser = self.agent_ids[2], self.agent_ids[3]
+        self.assertFalse(self._agent_members(), "nobody assigned yet")
+        updated_before = self._events("updated")
+        notices_before = self._notification_count()
+
+        def assign_to(user_id):
+            def assign(env):
+                ticket = env["im_livechat.ticket"].browse(self.ticket_id)
+                ticket.with_context(ticket_expected_user_id=False).action_assign(user_id)
+                return "assigned"
+
+            return assign
+
+        results = self._race(assign_to(winner), assign_to(loser))
+        self.assertEqual(results[1], "assigned")
+        self.assertIn("was just assigned to", results[2], "the second one is told, clearly")
+        self.assertIn("reload it", results[2])
+        owner = self._read("SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[0][0]
+        self.assertEqual(owner, winner)
+        self.assertEqual(self._agent_members(), {winner}, "the losing assignee is not a member")
+        operator = self._read(
+            """SELECT u.id FROM discuss_channel c JOIN res_users u ON u.partner_id = c.livechat_operator_id
+                WHERE c.id = %s""",
+            [self.channel_id],
+        )[0][0]
+        self.assertEqual(operator, winner, "the conversation's operator is the winner")
+        # the winner's arrival ("invited ... to the channel"), once
+        self.assertEqual(self._notification_count() - notices_before, 1, "one notice in the conversation")
+        self.assertEqual(self._events("updated") - updated_before, 1, "one updated event")
+
+    @mute_logger("odoo.sql_db")
+    def test_reassign_without_expected_agent_takes_over(self):
+        """Without saying what it saw, an assignment is a plain write: the
+        later one wins (a manager's deliberate reassignment)."""
+        first, second = self.agent_ids[2], self.agent_ids[3]
+
+        def assign_to(user_id):
+            def assign(env):
+                env["im_livechat.ticket"].browse(self.ticket_id).action_assign(user_id)
+                return "assigned"
+
+            return assign
+
+        results = self._race(assign_to(first), assign_to(second))
+        self.assertEqual(results, {1: "assigned", 2: "assigned"})
+        owner = self._read("SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[0][0]
+        self.assertEqual(owner, second)

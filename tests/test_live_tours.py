@@ -53,6 +53,7 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
         notifications of the last 50 seconds, which would reload the pages
         under the tour (the setup's ticket events, messages)."""
         self.env.flush_all()
+        self.env.cr.precommit.run()  # the bus rows are written by a pre-commit hook
         self.env.cr.execute("UPDATE bus_bus SET create_date = create_date - interval '1 hour'")
 
     # ------------------------------------------------------------------

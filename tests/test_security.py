@@ -467,13 +467,11 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
     @mute_logger(*REFUSAL_LOGGERS)
     def test_portal_nul_byte_in_url(self):
         self._login(self.customer_a)
-        ours = self._get("/my/tickets/%00")
-        core = self._get("/no-such-page-%00")
-        self.assertNotIn("Traceback", ours.text)
-        if ours.status_code == 500:
-            self.assertEqual(core.status_code, 500, "only our route fails: ours to fix")
-            self.skipTest("GAP (Odoo core, any URL): a %00 in the path answers 500 instead of 404")
-        self.assertEqual(ours.status_code, 404)
+        for url in ("/my/tickets/%00", "/my/tickets/1%00", "/no-such-page-%00", "/web/content/%00"):
+            with self.subTest(url=url):
+                response = self._get(url)
+                self.assertNotIn("Traceback", response.text)
+                self.assertEqual(response.status_code, 404)
 
     # ------------------------------------------------------------
     # Coworker of the same company (sharing off / on)
@@ -527,19 +525,41 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
     @mute_logger(*REFUSAL_LOGGERS)
     def test_coworker_attachment_token_after_sharing_is_turned_off(self):
         self.company_a.ticket_company_sharing = True
-        token = self.attachment_a.sudo().generate_access_token()[0]
         self._login(self.customer_a2)
-        self.assertEqual(self._get(f"/my/tickets/{self.ticket_a.id}").status_code, 200)
+        page = self._get(f"/my/tickets/{self.ticket_a.id}")
+        self.assertEqual(page.status_code, 200)
+        token = self.attachment_a.sudo().access_token
+        self.assertIn(token, page.text, "the shared ticket's page hands the coworker the file's token")
+        a = self.attachment_a.id
+        urls = (
+            f"/web/content/{a}?access_token={token}",
+            f"/web/content/{a}?download=true&access_token={token}",
+            f"/web/image/{a}?access_token={token}",
+            f"/web/image/{a}/400x300?access_token={token}",
+            f"/web/content/ir.attachment/{a}/raw?access_token={token}",
+        )
+        for url in urls:
+            with self.subTest(sharing=True, url=url):
+                self.assertEqual(self._get(url).content, PNG_A, "control: sharing on, the token opens it")
         self.company_a.ticket_company_sharing = False
         self.env.flush_all()
         self.assertEqual(self._get(f"/my/tickets/{self.ticket_a.id}").status_code, 404)
-        response = self._get(f"/web/content/{self.attachment_a.id}?access_token={token}")
-        if response.status_code == 200:
-            self.skipTest(
-                "GAP: attachment access tokens handed out on the ticket page stay valid after the "
-                "company stops sharing tickets (/web/content/<id>?access_token=... still answers 200)"
-            )
-        self.assertEqual(response.status_code, 404)
+        for url in urls:
+            with self.subTest(sharing=False, url=url):
+                response = self._get(url)
+                # a refused /web/image answers Odoo's placeholder picture
+                self.assertIn(response.status_code, (200, 403, 404) if "/web/image" in url else (403, 404))
+                self.assertNotEqual(response.content, PNG_A)
+        zipped = self.url_open(
+            "/mail/attachment/zip",
+            data={"csrf_token": self._csrf(), "file_ids": str(a), "zip_name": "a.zip"},
+            allow_redirects=False,
+        )
+        self.assertIn(zipped.status_code, (403, 404))
+        self.assertNotIn(PNG_A, zipped.content)
+        # control: the ticket's own customer still opens it with the token
+        self._login(self.customer_a)
+        self.assertEqual(self._get(urls[0]).content, PNG_A)
 
     # ------------------------------------------------------------
     # Public visitor
@@ -976,6 +996,50 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertNotIn("stealing", self._comment_bodies(self.channel_a))
 
     @mute_logger(*REFUSAL_LOGGERS)
+    def test_rpc_message_post_with_raw_files_checked(self):
+        """message_post called over JSON-RPC with file contents (``attachments``)
+        instead of uploaded ids: the same content checks."""
+        self._login(self.customer_a)
+        before = self._snapshot()
+        for label, files in (
+            ("html", [["page.png", HTML_FILE.decode()]]),
+            ("eleven files", [[f"p{i}.png", "x"] for i in range(11)]),
+            ("malformed", ["page.png"]),
+        ):
+            with self.subTest(case=label):
+                answer = self._call_kw(
+                    "discuss.channel",
+                    "message_post",
+                    [[self.channel_a.id]],
+                    {"body": "raw files", "message_type": "comment", "attachments": files},
+                )
+                self._assert_rpc_error(answer)
+        self._assert_unchanged(before)
+
+    @mute_logger(*REFUSAL_LOGGERS)
+    def test_rpc_forged_checked_files_marker_ignored(self):
+        """The marker by which the server skips re-reading files it checked
+        itself cannot be sent by a client: the files are checked anyway."""
+        self._login(self.customer_a)
+        # 10 bytes: smaller than A's picture
+        self.env["ir.config_parameter"].sudo().set_param("im_livechat_ticket.max_upload_mb", "0.00001")
+        before = self._snapshot()
+        answer = self._call_kw(
+            "discuss.channel",
+            "message_post",
+            [[self.channel_a.id]],
+            {
+                "body": "forged",
+                "message_type": "comment",
+                "attachment_ids": self.attachment_a.ids,
+                "ticket_checked_attachment_ids": self.attachment_a.ids,
+            },
+        )
+        data = self._assert_rpc_error(answer, "odoo.exceptions.UserError")
+        self.assertIn("too large", data.get("message", ""))
+        self._assert_unchanged(before)
+
+    @mute_logger(*REFUSAL_LOGGERS)
     def test_mail_post_cannot_impersonate_or_notify_others(self):
         self._login(self.customer_a)
         answer = self._post_message(
@@ -1240,6 +1304,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
                 f"/web/content/{b}?access_token={token_a}",
                 f"/web/content/{b}?access_token={token_b[:-1]}",
                 f"/web/content/{b}?access_token=",
+                # B's real token, forwarded: a token alone opens no ticket's file
+                f"/web/content/{b}?access_token={token_b}",
+                f"/web/content/ir.attachment/{b}/raw?access_token={token_b}",
                 f"/web/content/ir.attachment/{b}/datas",
                 f"/web/content/ir.attachment/{b}/raw",
                 f"/web/content/ir.attachment/{b}/datas?access_token={token_a}",
@@ -1252,6 +1319,7 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             image_urls = (
                 f"/web/image/{b}",
                 f"/web/image/{b}?access_token={token_a}",
+                f"/web/image/{b}?access_token={token_b}",
                 f"/web/image/ir.attachment/{b}/datas",
             )
             for url in image_urls:
@@ -1260,7 +1328,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
                     # Odoo answers a placeholder image to a refused /web/image
                     self.assertIn(response.status_code, (200, 403, 404))
                     self.assertNotEqual(response.content, PNG_B)
-        # control: B's real token opens it, for anyone holding it
+        # control: B's token opens it for B
+        self._login(self.customer_b)
         response = self._get(f"/web/content/{b}?access_token={token_b}")
         self.assertEqual(response.content, PNG_B)
 

@@ -1,5 +1,6 @@
 import io
 import json
+from unittest.mock import patch
 
 import odoo
 from odoo.tests import HttpCase, tagged
@@ -128,3 +129,26 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         with self.assertRaises(JsonRpcException):
             self._post("hello?")
         self.assertNotIn("hello?", "".join(self.channel.message_ids.mapped("body")))
+
+    def test_portal_files_are_checked_once(self):
+        """The portal's forms check each file once, on its content in memory:
+        not again when the message is posted, nor read back from storage."""
+        Ticket = type(self.env["im_livechat.ticket"])
+        original = Ticket._check_uploads
+        files = [("front.png", _png_bytes()), ("back.png", _png_bytes())]
+        with patch.object(Ticket, "_check_uploads", autospec=True, side_effect=original) as spy:
+            ticket = self._new_ticket(self.customer_a, "Two photos", "Front and back", attachments=files)
+        self.assertEqual(spy.call_count, 1)
+        self.assertEqual([name for name, _content in spy.call_args.args[1]], ["front.png", "back.png"])
+        self.assertEqual(len(ticket.channel_id.message_ids.attachment_ids), 2)
+        with patch.object(Ticket, "_check_uploads", autospec=True, side_effect=original) as spy:
+            ticket.with_user(self.customer_a)._post_customer_message("One more", [("side.png", _png_bytes())])
+        self.assertEqual(spy.call_count, 1)
+        # files attached by id (Odoo's upload route, then a post) are checked at post time
+        attachment_ids = ticket.channel_id.message_ids.attachment_ids[:1].ids
+        with patch.object(Ticket, "_check_uploads", autospec=True, side_effect=original) as spy:
+            ticket.channel_id.with_user(self.customer_a).message_post(
+                body="by id", message_type="comment", attachment_ids=attachment_ids
+            )
+        self.assertEqual(spy.call_count, 1)
+        self.assertEqual(len(spy.call_args.args[1]), 1)

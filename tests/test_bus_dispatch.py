@@ -1,0 +1,106 @@
+import json
+import time
+
+import odoo
+from odoo.tests import tagged
+
+from odoo.addons.bus.models.bus import channel_with_db, json_dump
+from odoo.addons.bus.tests.common import WebsocketCase
+
+from .common import TicketFixtures
+
+try:
+    from websocket import WebSocketTimeoutException
+except ImportError:  # WebsocketCase skips the tests then
+    WebSocketTimeoutException = TimeoutError
+
+NEW_MESSAGE = "discuss.channel/new_message"
+
+
+@tagged("post_install", "-at_install")
+class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
+    """The server's bus dispatcher loses its LISTEN connection to PostgreSQL
+    (as when PostgreSQL restarts): it listens again within a second or two
+    and every open socket then gets what was written meanwhile, without
+    waiting for a new notification (Odoo alone waits 50 s, and a silent
+    conversation stays stale until its next message).
+
+    This runs the real dispatcher thread of the test server against the real
+    PostgreSQL: a real ``NOTIFY imbus`` first proves it listens, then its
+    connection is terminated with ``pg_terminate_backend``."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_ticket_fixtures()
+        cls.ticket = cls._new_ticket(cls.customer_a, "Silent after restart", "Hello")
+        cls.channel = cls.ticket.channel_id
+
+    def _post(self, session, body):
+        self.opener.cookies["session_id"] = session.sid
+        return self.make_jsonrpc_request(
+            "/mail/message/post",
+            {
+                "thread_model": "discuss.channel",
+                "thread_id": self.channel.id,
+                "post_data": {
+                    "body": body,
+                    "message_type": "comment",
+                    "subtype_xmlid": "mail.mt_comment",
+                },
+            },
+        )
+
+    def _postgres(self, query, params=()):
+        # the database the dispatcher listens on, as Odoo's own NOTIFY does
+        with odoo.sql_db.db_connect("postgres").cursor() as cr:
+            cr.execute(query, params)
+            return cr.fetchall()
+
+    def _receive_body(self, websocket, body, seconds):
+        """Whether ``body`` arrives on ``websocket`` within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        websocket.settimeout(0.5)
+        while time.monotonic() < deadline:
+            try:
+                frame = websocket.recv()
+            except (TimeoutError, WebSocketTimeoutException):
+                continue
+            for notification in json.loads(frame):
+                message = notification["message"]
+                if message["type"] == NEW_MESSAGE and body in json.dumps(message["payload"]):
+                    return True
+        return False
+
+    def test_socket_gets_what_was_written_while_the_bus_did_not_listen(self):
+        self.session = None
+        session = self.authenticate(self.customer_a.login, self.customer_a.login)
+        last = self.env["bus.bus"]._bus_last_id()
+        websocket = self.websocket_connect(cookie=f"session_id={session.sid}")
+        self.subscribe(websocket, [], last)
+        # 1. the dispatcher listens: a real NOTIFY of the conversation wakes the socket
+        self._post(session, "before the outage")
+        payload = json_dump([channel_with_db(self.registry.db_name, self.channel)])
+        for _attempt in range(20):  # its thread connects at the first subscription
+            self._postgres("SELECT pg_notify('imbus', %s)", [payload])
+            if self._receive_body(websocket, "before the outage", 1):
+                break
+        else:
+            self.fail("the bus dispatcher never relayed a NOTIFY")
+        # 2. a message is stored and nobody is notified (in a test nothing is
+        # committed, so nothing sends NOTIFY: as during an outage)
+        self._post(session, "written while nobody listened")
+        # 3. the dispatcher's LISTEN connection dies, as when PostgreSQL restarts
+        app_name = odoo.sql_db.connection_info_for("postgres")[1]["application_name"]
+        killed = self._postgres(
+            """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = 'postgres' AND application_name = %s AND pid != pg_backend_pid()""",
+            [app_name],
+        )
+        self.assertTrue(killed, "the dispatcher's connection of this server was found")
+        # 4. listening again, the dispatcher wakes every socket: the message
+        # arrives with no new notification (Odoo alone: after 50 s at best)
+        self.assertTrue(
+            self._receive_body(websocket, "written while nobody listened", 20),
+            "the socket got the message written while the bus was not listening",
+        )
