@@ -17,3 +17,4 @@ from . import test_agent_queue_tour
 from . import test_portal_chat_tour
 from . import test_live_tours
 from . import test_concurrency
+from . import test_i18n
