@@ -582,7 +582,9 @@ class TestTicketPortal(HttpCase):
         html = self.url_open(f"/my/tickets/{self.ticket_a.id}").text
         self.assertIn("This ticket was resolved.", html)
         self.assertNotIn("o_im_livechat_ticket_reopen", html, "no Reopen button once the window is closed")
-        self.assertIn('<a href="/my/tickets/new">Open a new ticket</a>', html)
+        self.assertIn(
+            '<a href="/my/tickets/new" class="o_translate_inline">Open a new ticket</a>', html
+        )
 
         response = self._post(f"/my/tickets/{self.ticket_a.id}/reopen", {})
         self.assertEqual(response.status_code, 200)

@@ -59,7 +59,8 @@ export const ticketQueueNotifierService = {
                 type: "info",
                 buttons: [
                     {
-                        name: _t("Open"),
+                        // a verb here: "Open" alone is the state's label
+                        name: _t("Open ticket"),
                         primary: true,
                         onClick: () => {
                             close();
