@@ -12,6 +12,7 @@ clients on loopback, prints a table, saves JSON (and PNG plots) under
 bench/results/, and always stops its servers and drops its database.
 Settings come from BENCH_* environment variables: see bench/README.md.
 """
+
 import asyncio
 import contextlib
 import ctypes
@@ -108,8 +109,12 @@ class Odoo:
     def spawn(self, *args, stdin=None, env=None, logfile=None):
         with open(logfile, "ab") as out:
             return subprocess.Popen(
-                self.cmd(*args), stdin=stdin, stdout=out, stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})}, preexec_fn=_die_with_parent,
+                self.cmd(*args),
+                stdin=stdin,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                preexec_fn=_die_with_parent,
             )
 
     def run(self, *args, stdin=None, env=None, logfile=None):
@@ -126,13 +131,18 @@ class Odoo:
                     proc.wait()
         if any(codes):
             tail = Path(logfile).read_text(errors="replace").splitlines()[-30:]
-            raise RuntimeError(f"an odoo command failed ({codes}), see {logfile}:\n" + "\n".join(tail))
+            raise RuntimeError(
+                f"an odoo command failed ({codes}), see {logfile}:\n" + "\n".join(tail)
+            )
 
     def start(self, *args, logfile):
         self.server_log = open(logfile, "ab")
         self.server = subprocess.Popen(
-            self.cmd(*args), stdout=self.server_log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent,
+            self.cmd(*args),
+            stdout=self.server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         return self.server
 
@@ -155,7 +165,7 @@ class Odoo:
         self.server_log.close()
 
     def websocket_version(self):
-        source = (self.odoo_src / "addons/bus/websocket.py")
+        source = self.odoo_src / "addons/bus/websocket.py"
         match = re.search(r'_VERSION = "([^"]+)"', source.read_text()) if source.exists() else None
         return match.group(1) if match else "18.0-2"
 
@@ -275,7 +285,9 @@ class Usage:
             # in % of one core
             "server_cpu_pct": round(100 * cpu_delta(start["server"], end["server"]) / wall, 1),
             "client_cpu_pct": round(100 * (end["client"] - start["client"]) / wall, 1),
-            "postgres_cpu_pct": round(100 * cpu_delta(start["postgres"], end["postgres"]) / wall, 1),
+            "postgres_cpu_pct": round(
+                100 * cpu_delta(start["postgres"], end["postgres"]) / wall, 1
+            ),
             "cores": cores,
         }
 
@@ -356,7 +368,9 @@ class Bench:
         # kept-alive connection pins a prefork worker until its 2 s socket
         # timeout (ODOO_HTTP_SOCKET_TIMEOUT) and starves the others.
         self.http = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=MAX_IN_FLIGHT + 50, limit_per_host=0, force_close=True),
+            connector=aiohttp.TCPConnector(
+                limit=MAX_IN_FLIGHT + 50, limit_per_host=0, force_close=True
+            ),
             cookie_jar=aiohttp.DummyCookieJar(),
             timeout=aiohttp.ClientTimeout(total=120),
         )
@@ -417,7 +431,11 @@ class Bench:
 
     async def post_message(self, sid, channel_id, body):
         params = {
-            "post_data": {"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_comment"},
+            "post_data": {
+                "body": body,
+                "message_type": "comment",
+                "subtype_xmlid": "mail.mt_comment",
+            },
             "thread_id": channel_id,
             "thread_model": "discuss.channel",
             "context": {"mail_post_autofollow": False, "temporary_id": random.random()},
@@ -434,11 +452,16 @@ class Bench:
             heartbeat=None,
             max_msg_size=0,
         )
-        await ws.send_str(json.dumps({"event_name": "subscribe", "data": {"channels": [], "last": last}}))
+        await ws.send_str(
+            json.dumps({"event_name": "subscribe", "data": {"channels": [], "last": last}})
+        )
         if presence:
             await ws.send_str(
                 json.dumps(
-                    {"event_name": "update_presence", "data": {"inactivity_period": 0, "im_status_ids_by_model": {}}}
+                    {
+                        "event_name": "update_presence",
+                        "data": {"inactivity_period": 0, "im_status_ids_by_model": {}},
+                    }
                 )
             )
         self.sockets[name] = ws
@@ -454,7 +477,11 @@ class Bench:
                 self.received_frames += 1
                 if measured and "bnch-" in message.data:
                     self._match(name, message.data, now)
-            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            elif message.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            ):
                 self.closed_sockets.append((name, ws.close_code, time.monotonic()))
                 self.sockets.pop(name, None)
                 return
@@ -473,7 +500,10 @@ class Bench:
     async def presence_keeper(self, names):
         """The web client reports presence every minute; agents stay online."""
         payload = json.dumps(
-            {"event_name": "update_presence", "data": {"inactivity_period": 0, "im_status_ids_by_model": {}}}
+            {
+                "event_name": "update_presence",
+                "data": {"inactivity_period": 0, "im_status_ids_by_model": {}},
+            }
         )
         while True:
             await asyncio.sleep(45)
@@ -512,7 +542,9 @@ class Bench:
         return record
 
     def record_metric(self, key, records, extra=None):
-        latencies = [(r["received"] - r["sent"]) * 1000 for r in records if r["received"] is not None]
+        latencies = [
+            (r["received"] - r["sent"]) * 1000 for r in records if r["received"] is not None
+        ]
         rpc = sorted((r["answered"] - r["sent"]) * 1000 for r in records if r["error"] is None)
         errors = [r["error"] for r in records if r["error"]]
         lost = sum(1 for r in records if r["received"] is None)
@@ -542,7 +574,9 @@ async def phase_connect(bench):
     await asyncio.gather(*(login(name) for name in logins))
     last = bus_last_id(bench.db)
     for agent in data["agents"]:
-        await bench.open_socket(f"agent:{agent['login']}", bench.sessions[agent["login"]], last, True)
+        await bench.open_socket(
+            f"agent:{agent['login']}", bench.sessions[agent["login"]], last, True
+        )
     for customer in data["customers"]:
         if not customer["idle"]:
             await bench.open_socket(
@@ -654,7 +688,8 @@ async def phase_sockets(bench, target):
     log(
         f"{open_count}/{target} idle sockets open in {elapsed:.1f} s; gevent worker "
         f"{fds_after} fds ({info['gevent_fds_per_socket']} per socket), {info['gevent_rss_mib']:.0f} MiB"
-        if gpid else f"{open_count}/{target} idle sockets open in {elapsed:.1f} s"
+        if gpid
+        else f"{open_count}/{target} idle sockets open in {elapsed:.1f} s"
     )
 
 
@@ -679,11 +714,15 @@ async def offered_load(bench, path, rate, seconds):
         tasks.append(
             asyncio.create_task(
                 # each customer's conversation sees both directions, round after round
-                bench.timed_message(customers[k % len(customers)], path, directions[(k + k // len(customers)) % 2])
+                bench.timed_message(
+                    customers[k % len(customers)], path, directions[(k + k // len(customers)) % 2]
+                )
             )
         )
     offered_seconds = loop.time() - start
-    done, pending = await asyncio.wait(tasks, timeout=DELIVERY_TIMEOUT + DRAIN_TIMEOUT) if tasks else ((), ())
+    done, pending = (
+        await asyncio.wait(tasks, timeout=DELIVERY_TIMEOUT + DRAIN_TIMEOUT) if tasks else ((), ())
+    )
     for task in pending:
         task.cancel()
     cpu = usage.stop()
@@ -694,14 +733,20 @@ async def offered_load(bench, path, rate, seconds):
     achieved = (len(answers) - 1) / (answers[-1] - answers[0]) if len(answers) > 2 else 0.0
     lost_extra = skipped + len(pending)
     for direction in directions:
-        recs = [r for r in records if (r["receiver"].startswith("agent:")) == (direction == "customer->agent")]
+        recs = [
+            r
+            for r in records
+            if (r["receiver"].startswith("agent:")) == (direction == "customer->agent")
+        ]
         bench.record_metric(
             f"load {rate:g}/s|{direction}|{path}",
             recs,
             extra={"cpu": cpu, "offered_rate": rate, "achieved_rate": round(achieved, 1)},
         )
         bench.results["messages"][f"load {rate:g}/s|{direction}|{path}"]["lost"] += lost_extra // 2
-    summary = summarize([(r["received"] - r["sent"]) * 1000 for r in records if r["received"] is not None])
+    summary = summarize(
+        [(r["received"] - r["sent"]) * 1000 for r in records if r["received"] is not None]
+    )
     bench.results["load"].append(
         {
             "path": path,
@@ -737,7 +782,8 @@ async def phase_tickets(bench):
     csrf = {}
     for customer in customers[:concurrency]:
         async with bench.http.get(
-            bench.base + "/my/tickets/new", headers={"Cookie": f"session_id={bench.sessions[customer['login']]}"}
+            bench.base + "/my/tickets/new",
+            headers={"Cookie": f"session_id={bench.sessions[customer['login']]}"},
         ) as response:
             page = await response.text()
         match = re.search(r'name="csrf_token"\s+value="([^"]+)"', page)
@@ -799,23 +845,41 @@ async def phase_tickets(bench):
         summary = summarize(
             latencies,
             errors=len(errors),
-            extra={"per_second": round(len(latencies) / elapsed, 2), "cpu": cpu, "concurrency": concurrency},
+            extra={
+                "per_second": round(len(latencies) / elapsed, 2),
+                "cpu": cpu,
+                "concurrency": concurrency,
+            },
         )
         if errors:
             summary["first_errors"] = sorted(set(errors))[:3]
         bench.results["tickets"][path] = summary
         bench.raw[f"ticket creation|{path}"] = latencies
-        log(f"  {path:5} {summary['per_second']}/s, p50 {fmt(summary['median'])} ms, {len(errors)} errors")
+        log(
+            f"  {path:5} {summary['per_second']}/s, p50 {fmt(summary['median'])} ms, {len(errors)} errors"
+        )
 
 
 QUEUE_SPEC = {
-    "priority": {}, "reference": {}, "name": {}, "partner_id": {"fields": {"display_name": {}}},
-    "user_id": {"fields": {"display_name": {}}}, "state": {}, "sla_status": {},
-    "agent_unread_count": {}, "create_date": {}, "last_activity_date": {}, "channel_id": {"fields": {}},
+    "priority": {},
+    "reference": {},
+    "name": {},
+    "partner_id": {"fields": {"display_name": {}}},
+    "user_id": {"fields": {"display_name": {}}},
+    "state": {},
+    "sla_status": {},
+    "agent_unread_count": {},
+    "create_date": {},
+    "last_activity_date": {},
+    "channel_id": {"fields": {}},
 }
 HISTORY_SPEC = {
-    "is_member": {}, "create_date": {}, "name": {}, "country_id": {"fields": {"display_name": {}}},
-    "duration": {}, "message_ids": {},
+    "is_member": {},
+    "create_date": {},
+    "name": {},
+    "country_id": {"fields": {"display_name": {}}},
+    "duration": {},
+    "message_ids": {},
 }
 
 
@@ -825,47 +889,80 @@ async def phase_queue(bench):
     agent = bench.data["agents"][0]
     sid = bench.sessions[agent["login"]]
     uid = agent["user_id"]
-    context = {"lang": "en_US", "tz": "UTC", "uid": uid, "allowed_company_ids": [1], "bin_size": True}
+    context = {
+        "lang": "en_US",
+        "tz": "UTC",
+        "uid": uid,
+        "allowed_company_ids": [1],
+        "bin_size": True,
+    }
     queries = {
         "queue: my open tickets|ours": (
-            "im_livechat.ticket", [("user_id", "=", uid), ("state", "in", ("new", "open"))], QUEUE_SPEC, ""),
+            "im_livechat.ticket",
+            [("user_id", "=", uid), ("state", "in", ("new", "open"))],
+            QUEUE_SPEC,
+            "",
+        ),
         "queue: all open tickets|ours": (
-            "im_livechat.ticket", [("state", "in", ("new", "open"))], QUEUE_SPEC, ""),
+            "im_livechat.ticket",
+            [("state", "in", ("new", "open"))],
+            QUEUE_SPEC,
+            "",
+        ),
         "queue: dashboard counts|ours": ("im_livechat.ticket", None, None, None),
         "queue: live chat history|stock": (
-            "discuss.channel", [("livechat_channel_id", "!=", False), ("message_ids", "!=", False)],
-            HISTORY_SPEC, "create_date desc"),
+            "discuss.channel",
+            [("livechat_channel_id", "!=", False), ("message_ids", "!=", False)],
+            HISTORY_SPEC,
+            "create_date desc",
+        ),
     }
     for key, (model, domain, spec, order) in queries.items():
         latencies, errors, length = [], [], None
         usage = Usage(bench.server_pid)
         for _ in range(SETTINGS["queue_queries"]):
             if spec is None:
-                params = {"model": model, "method": "get_queue_dashboard", "args": [], "kwargs": {"context": context}}
+                params = {
+                    "model": model,
+                    "method": "get_queue_dashboard",
+                    "args": [],
+                    "kwargs": {"context": context},
+                }
             else:
                 params = {
                     "model": model,
                     "method": "web_search_read",
                     "args": [],
                     "kwargs": {
-                        "specification": spec, "offset": 0, "order": order, "limit": 80,
-                        "context": context, "count_limit": 10001, "domain": domain,
+                        "specification": spec,
+                        "offset": 0,
+                        "order": order,
+                        "limit": 80,
+                        "context": context,
+                        "count_limit": 10001,
+                        "domain": domain,
                     },
                 }
             t0 = time.perf_counter()
             try:
-                result, _ = await bench.jsonrpc(f"/web/dataset/call_kw/{model}/{params['method']}", params, sid)
+                result, _ = await bench.jsonrpc(
+                    f"/web/dataset/call_kw/{model}/{params['method']}", params, sid
+                )
                 latencies.append((time.perf_counter() - t0) * 1000)
                 if isinstance(result, dict) and "length" in result:
                     length = result["length"]
             except Exception as error:  # noqa: BLE001 - counted and reported
                 errors.append(f"{type(error).__name__}: {error}"[:160])
-        summary = summarize(latencies, errors=len(errors), extra={"rows": length, "cpu": usage.stop()})
+        summary = summarize(
+            latencies, errors=len(errors), extra={"rows": length, "cpu": usage.stop()}
+        )
         if errors:
             summary["first_errors"] = sorted(set(errors))[:3]
         bench.results["queue"][key] = summary
         bench.raw[key] = latencies
-        log(f"  {key}: p50 {fmt(summary['median'])} ms over {length if length is not None else '-'} rows")
+        log(
+            f"  {key}: p50 {fmt(summary['median'])} ms over {length if length is not None else '-'} rows"
+        )
 
 
 async def run_client(odoo, db, data, http_port, gevent_port, server_pid):
@@ -880,7 +977,9 @@ async def run_client(odoo, db, data, http_port, gevent_port, server_pid):
     try:
         await phase_connect(bench)
         keeper = asyncio.create_task(
-            bench.presence_keeper([n for n in bench.sockets if n.startswith(("agent:", "customer:"))])
+            bench.presence_keeper(
+                [n for n in bench.sockets if n.startswith(("agent:", "customer:"))]
+            )
         )
         await warm_up(bench)
         phases = SETTINGS["phases"]
@@ -902,7 +1001,9 @@ async def run_client(odoo, db, data, http_port, gevent_port, server_pid):
                     await offered_load(bench, path, rate, SETTINGS["seconds"])
                     await asyncio.sleep(2)
         if "tickets" in phases:
-            log(f"ticket creations: {SETTINGS['concurrency']} customers for {SETTINGS['ticket_seconds']} s per path")
+            log(
+                f"ticket creations: {SETTINGS['concurrency']} customers for {SETTINGS['ticket_seconds']} s per path"
+            )
             await phase_tickets(bench)
         if "queue" in phases:
             log(f"agent queue queries at {data['tickets']} tickets")
@@ -958,8 +1059,8 @@ def table(results):
         r50 = ratio(s.get("median"), stock.get("median")) if stock else ""
         r99 = ratio(s.get("p99"), stock.get("p99")) if stock else ""
         lines.append(
-            f"{metric:<46} {path:<6} {fmt(s.get('median'))+unit:>8} {fmt(s.get('p95'))+unit:>8} "
-            f"{fmt(s.get('p99'))+unit:>8} {fmt(s.get('max'))+unit:>8} {s.get('count', 0):>6} "
+            f"{metric:<46} {path:<6} {fmt(s.get('median')) + unit:>8} {fmt(s.get('p95')) + unit:>8} "
+            f"{fmt(s.get('p99')) + unit:>8} {fmt(s.get('max')) + unit:>8} {s.get('count', 0):>6} "
             f"{s.get('lost', 0) + s.get('errors', 0) if 'lost' in s else s.get('errors', 0):>5} {r50:>9} {r99:>9}"
         )
 
@@ -989,7 +1090,12 @@ def table(results):
         lines.append("opening a conversation, closed loop (ms); rate in the metric name")
         o, s = results["tickets"].get("ours", {}), results["tickets"].get("stock", {})
         if o:
-            add(f"  ticket form POST /my/tickets/new ({o.get('per_second')}/s)", "ours", o, s or None)
+            add(
+                f"  ticket form POST /my/tickets/new ({o.get('per_second')}/s)",
+                "ours",
+                o,
+                s or None,
+            )
         if s:
             add(f"  livechat get_session + first post ({s.get('per_second')}/s)", "stock", s)
     if results["queue"]:
@@ -999,7 +1105,12 @@ def table(results):
             name, path = key.split("|")
             rows = summary.get("rows")
             label = f"  {name}" + (f" ({rows:,} rows)" if rows is not None else "")
-            add(label, path, summary, stock if path == "ours" and "list" not in name and "counts" not in name else None)
+            add(
+                label,
+                path,
+                summary,
+                stock if path == "ours" and "list" not in name and "counts" not in name else None,
+            )
     sockets = results.get("sockets") or {}
     if sockets:
         lines.append(
@@ -1009,8 +1120,10 @@ def table(results):
             f"{fmt(sockets.get('gevent_rss_mib'))} MiB; {len(sockets.get('first_errors') or [])} error kinds"
         )
     if results.get("load"):
-        lines.append(f"CPU during offered load: machine busy (% of its {os.cpu_count()} cores) / "
-                     "server / postgres, all databases / load generator (% of one core)")
+        lines.append(
+            f"CPU during offered load: machine busy (% of its {os.cpu_count()} cores) / "
+            "server / postgres, all databases / load generator (% of one core)"
+        )
         for step in results["load"]:
             c = step["cpu"]
             lines.append(
@@ -1021,7 +1134,8 @@ def table(results):
     log_info = results.get("server_log") or {}
     if log_info:
         lines.append(
-            "server log: " + ", ".join(f"{count} {what}" for what, count in log_info["counts"].items())
+            "server log: "
+            + ", ".join(f"{count} {what}" for what, count in log_info["counts"].items())
             + (f"; first: {log_info['first'][0][:120]}" if log_info.get("first") else "")
         )
     return "\n".join(lines)
@@ -1044,9 +1158,11 @@ def plots(results, raw, out_prefix):
         phases = list(dict.fromkeys(k.split("|")[0] for k in keys))
         ncols = min(3, len(phases))
         nrows = math.ceil(len(phases) / ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.8 * nrows), squeeze=False, sharey=True)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(5 * ncols, 3.8 * nrows), squeeze=False, sharey=True
+        )
         flat = [ax for row in axes for ax in row]
-        for ax in flat[len(phases):]:
+        for ax in flat[len(phases) :]:
             ax.axis("off")
         for ax, phase in zip(flat, phases):
             for key in keys:
@@ -1055,20 +1171,31 @@ def plots(results, raw, out_prefix):
                     continue
                 values = sorted(raw[key])
                 ys = [(i + 1) / len(values) for i in range(len(values))]
-                ax.plot(values, ys, label=f"{path}, {direction}",
-                        linestyle="-" if path == "ours" else "--",
-                        color="tab:blue" if direction == "customer->agent" else "tab:orange")
+                ax.plot(
+                    values,
+                    ys,
+                    label=f"{path}, {direction}",
+                    linestyle="-" if path == "ours" else "--",
+                    color="tab:blue" if direction == "customer->agent" else "tab:orange",
+                )
             ax.set_xscale("log")
             values = [v for key in keys if key.startswith(phase + "|") for v in raw[key]]
             if values:
                 low, high = min(values), max(values)
-                ticks = [m * 10**e for e in range(0, 7) for m in (1, 2, 5) if low <= m * 10**e <= high]
+                ticks = [m * 10**e for e in range(7) for m in (1, 2, 5) if low <= m * 10**e <= high]
                 if len(ticks) < 3:
-                    ticks = [m * 10**e for e in range(0, 7) for m in (1, 1.5, 2, 3, 4, 5, 7) if low <= m * 10**e <= high]
+                    ticks = [
+                        m * 10**e
+                        for e in range(7)
+                        for m in (1, 1.5, 2, 3, 4, 5, 7)
+                        if low <= m * 10**e <= high
+                    ]
                 if len(ticks) < 3:
                     ticks = sorted({round(low), round(math.sqrt(low * high)), round(high)})
                 ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
-                ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+                ax.xaxis.set_major_formatter(
+                    matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+                )
                 ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_title(phase, fontsize=10)
             ax.set_xlabel("post -> websocket latency (ms, log)")
@@ -1094,7 +1221,12 @@ def plots(results, raw, out_prefix):
                 first = max((b[q] for b in base if b.get(q) is not None), default=None)
                 ys = [first] + [s[q] for s in steps]
                 ax1.plot(xs, ys, style, color=color, label=f"{path} {q}")
-            ax2.plot([s["offered_rate"] for s in steps], [s["achieved_rate"] for s in steps], style, label=path)
+            ax2.plot(
+                [s["offered_rate"] for s in steps],
+                [s["achieved_rate"] for s in steps],
+                style,
+                label=path,
+            )
         top = max(s["offered_rate"] for s in results["load"])
         ax2.plot([0, top], [0, top], ":", color="grey", label="offered = achieved")
         ax1.set_yscale("log")
@@ -1102,7 +1234,9 @@ def plots(results, raw, out_prefix):
         ax1.set_ylabel("post -> websocket latency (ms, log)")
         ax1.grid(True, which="both", alpha=0.3)
         ax1.legend(fontsize=7, ncol=2)
-        ax1.set_title(f"latency vs load ({results['sockets'].get('open', 0)} idle sockets held)", fontsize=10)
+        ax1.set_title(
+            f"latency vs load ({results['sockets'].get('open', 0)} idle sockets held)", fontsize=10
+        )
         ax2.set_xlabel("offered messages/s")
         ax2.set_ylabel("achieved messages/s")
         ax2.grid(True, alpha=0.3)
@@ -1143,11 +1277,16 @@ def server_log_summary(path):
 def git_commit():
     try:
         commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "--no-optional-locks", "-C", str(ROOT), "status", "--porcelain"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
@@ -1162,8 +1301,16 @@ def prepare_database(odoo, db, stamp):
     started = time.monotonic()
     log(f"installing {MODULE} (no demo data) into {db}; log: {install_log}")
     odoo.run(
-        "-d", db, "-i", MODULE, "--without-demo=all", "--stop-after-init", "--max-cron-threads=0",
-        "--no-http", "--log-level=warn", logfile=install_log,
+        "-d",
+        db,
+        "-i",
+        MODULE,
+        "--without-demo=all",
+        "--stop-after-init",
+        "--max-cron-threads=0",
+        "--no-http",
+        "--log-level=warn",
+        logfile=install_log,
     )
     install_seconds = time.monotonic() - started
     log(f"installed in {install_seconds:.0f} s; populating (tickets: {SETTINGS['tickets']:,})")
@@ -1178,16 +1325,25 @@ def prepare_database(odoo, db, stamp):
     }
     shell = ("shell", "-d", db, "--no-http", "--log-level=warn")
     with open(HERE / "populate.py", "rb") as script:
-        odoo.run(*shell, stdin=script, env={**settings, "BENCH_POPULATE_PART": "people"}, logfile=install_log)
+        odoo.run(
+            *shell,
+            stdin=script,
+            env={**settings, "BENCH_POPULATE_PART": "people"},
+            logfile=install_log,
+        )
     # the background tickets in parallel shares, one process per core
     shares = max(1, min(os.cpu_count() or 1, 4))
     procs = []
     for share in range(shares):
         with open(HERE / "populate.py", "rb") as script:
-            procs.append(odoo.spawn(
-                *shell, stdin=script, logfile=install_log,
-                env={**settings, "BENCH_POPULATE_PART": f"background:{share}/{shares}"},
-            ))
+            procs.append(
+                odoo.spawn(
+                    *shell,
+                    stdin=script,
+                    logfile=install_log,
+                    env={**settings, "BENCH_POPULATE_PART": f"background:{share}/{shares}"},
+                )
+            )
     odoo.wait(procs, install_log)
     data = json.loads(out.read_text())
     conn = pg_connect(db)
@@ -1203,8 +1359,10 @@ def prepare_database(odoo, db, stamp):
     out.write_text(json.dumps(data))
     data["install_seconds"] = round(install_seconds, 1)
     data["populate_seconds"] = round(time.monotonic() - started - install_seconds, 1)
-    log(f"populated in {data['populate_seconds']:.0f} s: {data['tickets']:,} tickets, "
-        f"{data['livechat_channels']:,} live chat channels, {data['messages']:,} messages")
+    log(
+        f"populated in {data['populate_seconds']:.0f} s: {data['tickets']:,} tickets, "
+        f"{data['livechat_channels']:,} live chat channels, {data['messages']:,} messages"
+    )
     return data
 
 
@@ -1232,17 +1390,33 @@ def main():
             update_log = odoo.log_dir / f"bench-{stamp}-{db}-setup.log"
             log(f"reusing database {db}: updating {MODULE} to the code at hand; log: {update_log}")
             odoo.run(
-                "-d", db, "-u", MODULE, "--stop-after-init", "--max-cron-threads=0", "--no-http",
-                "--log-level=warn", logfile=update_log,
+                "-d",
+                db,
+                "-u",
+                MODULE,
+                "--stop-after-init",
+                "--max-cron-threads=0",
+                "--no-http",
+                "--log-level=warn",
+                logfile=update_log,
             )
         http_port = free_port(18269)
         gevent_port = free_port(http_port + 1)
         server_log = odoo.log_dir / f"bench-{stamp}-{db}-server.log"
-        log(f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent {gevent_port}; log: {server_log}")
+        log(
+            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent {gevent_port}; log: {server_log}"
+        )
         server = odoo.start(
-            "-d", db, f"--db-filter=^{db}$", f"--workers={SETTINGS['workers']}", "--max-cron-threads=0",
-            "--http-interface=127.0.0.1", f"--http-port={http_port}", f"--gevent-port={gevent_port}",
-            "--log-level=warn", logfile=server_log,
+            "-d",
+            db,
+            f"--db-filter=^{db}$",
+            f"--workers={SETTINGS['workers']}",
+            "--max-cron-threads=0",
+            "--http-interface=127.0.0.1",
+            f"--http-port={http_port}",
+            f"--gevent-port={gevent_port}",
+            "--log-level=warn",
+            logfile=server_log,
         )
         wait_for_server(server, http_port, gevent_port)
         bench = asyncio.run(run_client(odoo, db, data, http_port, gevent_port, server.pid))
@@ -1268,7 +1442,9 @@ def main():
         out_dir.mkdir(exist_ok=True)
         prefix = out_dir / f"{time.strftime('%Y-%m-%d')}-{results['commit']}"
         json_path = Path(f"{prefix}.json")
-        results["latencies_ms"] = {key: [round(v, 1) for v in values] for key, values in bench.raw.items()}
+        results["latencies_ms"] = {
+            key: [round(v, 1) for v in values] for key, values in bench.raw.items()
+        }
         json_path.write_text(json.dumps(results, indent=1, default=str))
         pngs = plots(results, bench.raw, str(prefix))
         log(f"results: {json_path}")
@@ -1291,7 +1467,9 @@ def main():
                 (odoo.state_dir / f"{db}.json").unlink()
             log(f"dropped database {db} and its filestore")
         elif created:
-            log(f"kept database {db} (BENCH_KEEP=1); rerun with BENCH_DB={db}, drop it with dropdb {db}")
+            log(
+                f"kept database {db} (BENCH_KEEP=1); rerun with BENCH_DB={db}, drop it with dropdb {db}"
+            )
     return exit_code
 
 
@@ -1299,7 +1477,10 @@ def wait_for_server(server, http_port, gevent_port):
     import urllib.request
 
     deadline = time.monotonic() + 120
-    urls = [f"http://127.0.0.1:{http_port}/web/health", f"http://127.0.0.1:{gevent_port}/websocket/health"]
+    urls = [
+        f"http://127.0.0.1:{http_port}/web/health",
+        f"http://127.0.0.1:{gevent_port}/websocket/health",
+    ]
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"Odoo exited with status {server.returncode} while starting")

@@ -21,10 +21,14 @@ import urllib.request
 import websocket
 
 BASE_URL = sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8069"
-OUT_DIR = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "screenshots")
+OUT_DIR = (
+    sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "screenshots")
+)
 # the demo ticket shown in the chat pictures (demo data: the customer's urgent one)
 TICKET = os.environ.get("SHOT_TICKET", "TCK-00001")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
 
 
 class Browser:
@@ -86,7 +90,9 @@ class Browser:
         )
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
         return result.get("result", {}).get("value")
 
     def goto(self, url, wait_for=None, settle=1.5):
@@ -103,7 +109,9 @@ class Browser:
         raise TimeoutError(condition)
 
     def login(self, login, password):
-        self.goto(f"{BASE_URL}/web/login", "document.querySelector('input[name=login]')", settle=0.2)
+        self.goto(
+            f"{BASE_URL}/web/login", "document.querySelector('input[name=login]')", settle=0.2
+        )
         self.evaluate(
             f"""
             document.querySelector('input[name=login]').value = {json.dumps(login)};
@@ -118,7 +126,13 @@ class Browser:
         if full_page:
             metrics = self.call("Page.getLayoutMetrics")
             size = metrics["cssContentSize"]
-            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+            params["clip"] = {
+                "x": 0,
+                "y": 0,
+                "width": size["width"],
+                "height": size["height"],
+                "scale": 1,
+            }
             params["captureBeyondViewport"] = True
         data = self.call("Page.captureScreenshot", **params)["data"]
         os.makedirs(OUT_DIR, exist_ok=True)
@@ -148,7 +162,9 @@ def customer_pages():
             f".find(a => a.textContent.includes('{TICKET}'))?.getAttribute('href')"
         )
         if first:
-            browser.goto(f"{BASE_URL}{first}", "document.querySelector('.o-mail-Message')", settle=3)
+            browser.goto(
+                f"{BASE_URL}{first}", "document.querySelector('.o-mail-Message')", settle=3
+            )
             browser.screenshot("customer-ticket-chat")
         browser.goto(f"{BASE_URL}/my/tickets/new", "document.querySelector('form')")
         browser.screenshot("customer-new-ticket")
@@ -156,7 +172,9 @@ def customer_pages():
         browser.goto(f"{BASE_URL}/my/tickets", "document.querySelector('body')")
         browser.screenshot("customer-tickets-phone")
         if first:
-            browser.goto(f"{BASE_URL}{first}", "document.querySelector('.o-mail-Message')", settle=3)
+            browser.goto(
+                f"{BASE_URL}{first}", "document.querySelector('.o-mail-Message')", settle=3
+            )
             browser.screenshot("customer-ticket-chat-phone")
     finally:
         browser.close()
@@ -169,7 +187,9 @@ def agent_pages():
         queue = f"{BASE_URL}/odoo/action-im_livechat_ticket.action_ticket_queue"
         browser.goto(queue, "document.querySelector('.o_kanban_renderer')", settle=3)
         browser.screenshot("agent-queue")
-        browser.goto(f"{queue}?view_type=list", "document.querySelector('.o_list_renderer')", settle=2)
+        browser.goto(
+            f"{queue}?view_type=list", "document.querySelector('.o_list_renderer')", settle=2
+        )
         browser.screenshot("agent-queue-list")
         browser.goto(queue, "document.querySelector('.o_kanban_record')", settle=2)
         browser.evaluate(
@@ -178,7 +198,9 @@ def agent_pages():
         )
         browser.wait("document.querySelector('.o_form_view .o-mail-Message')")
         time.sleep(2)
-        browser.evaluate("document.querySelector('.o_im_livechat_ticket_conversation, .o_form_view .o-mail-Thread')?.scrollIntoView()")
+        browser.evaluate(
+            "document.querySelector('.o_im_livechat_ticket_conversation, .o_form_view .o-mail-Thread')?.scrollIntoView()"
+        )
         time.sleep(1)
         browser.screenshot("agent-ticket-form")
     finally:

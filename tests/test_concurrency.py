@@ -62,11 +62,20 @@ class TestTicketConcurrency(TransactionCase):
                     groups="base.group_user,im_livechat.im_livechat_group_user",
                 )
             team = env["im_livechat.channel"].create(
-                {"name": f"Race team {suffix}", "user_ids": [(6, 0, self.agents.ids)], "ticket_assignment": "default"}
+                {
+                    "name": f"Race team {suffix}",
+                    "user_ids": [(6, 0, self.agents.ids)],
+                    "ticket_assignment": "default",
+                }
             )
             customer = env["res.partner"].create({"name": f"Race customer {suffix}"})
             ticket = env["im_livechat.ticket"].create(
-                {"name": "Race", "partner_id": customer.id, "livechat_channel_id": team.id, "first_message": "hi"}
+                {
+                    "name": "Race",
+                    "partner_id": customer.id,
+                    "livechat_channel_id": team.id,
+                    "first_message": "hi",
+                }
             )
             cr.commit()
             self.agent_ids = self.agents.ids
@@ -104,7 +113,9 @@ class TestTicketConcurrency(TransactionCase):
                 acted.set()
 
         thread_1 = threading.Thread(target=first)
-        thread_2 = threading.Thread(target=self._attempt, args=(self.agent_ids[1], action_2, results, 2))
+        thread_2 = threading.Thread(
+            target=self._attempt, args=(self.agent_ids[1], action_2, results, 2)
+        )
         thread_1.start()
         self.assertTrue(acted.wait(10))
         thread_2.start()
@@ -155,7 +166,9 @@ class TestTicketConcurrency(TransactionCase):
         results = self._race(take, take)
         self.assertEqual(results[1], "took")
         self.assertIn("already took", results[2])
-        owner = self._read("SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[0][0]
+        owner = self._read(
+            "SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id]
+        )[0][0]
         self.assertEqual(owner, self.agent_ids[0])
         members = self._read(
             """SELECT count(*) FROM discuss_channel_member m JOIN res_users u ON u.partner_id = m.partner_id
@@ -178,5 +191,7 @@ class TestTicketConcurrency(TransactionCase):
         self.assertEqual(results[1], "reopened")
         self.assertIn("only a resolved ticket can be reopened", results[2])
         self.assertEqual(self._notices("reopened this ticket"), 1)
-        state = self._read("SELECT state FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[0][0]
+        state = self._read("SELECT state FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[
+            0
+        ][0]
         self.assertEqual(state, "new")

@@ -72,7 +72,9 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
         self.assertIn(self.agent.partner_id, channel.channel_member_ids.partner_id)
         # the agent answered: nothing is unread for them
         channel.with_user(self.agent).message_post(
-            body=plaintext2html(AGENT_REPLY), message_type="comment", subtype_xmlid="mail.mt_comment"
+            body=plaintext2html(AGENT_REPLY),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
         self.env.invalidate_all()
         self.assertEqual(ticket.agent_unread_count, 0, "the agent has read everything")
@@ -115,7 +117,9 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
         def post_customer_message_once_ready():
             try:
                 deadline = time.monotonic() + READY_TIMEOUT
-                while not (showed_mine_again.is_set() and dispatch._channels_to_ws.get(bus_channel)):
+                while not (
+                    showed_mine_again.is_set() and dispatch._channels_to_ws.get(bus_channel)
+                ):
                     if tour_over.is_set() or time.monotonic() > deadline:
                         _logger.error(
                             "the tour never showed the waiting tickets then its own again with the"
@@ -182,7 +186,11 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
 
     def _ratings(self, ticket):
         return self.env["rating.rating"].search(
-            [("res_model", "=", "im_livechat.ticket"), ("res_id", "=", ticket.id), ("consumed", "=", True)]
+            [
+                ("res_model", "=", "im_livechat.ticket"),
+                ("res_id", "=", ticket.id),
+                ("consumed", "=", True),
+            ]
         )
 
     def test_customer_rates_resolved_ticket(self):
