@@ -199,7 +199,9 @@ def agent_pages():
         browser.wait("document.querySelector('.o_form_view .o-mail-Message')")
         time.sleep(2)
         browser.evaluate(
-            "document.querySelector('.o_im_livechat_ticket_conversation, .o_form_view .o-mail-Thread')?.scrollIntoView()"
+            "document.querySelector("
+            "'.o_im_livechat_ticket_conversation, .o_form_view .o-mail-Thread'"
+            ")?.scrollIntoView()"
         )
         time.sleep(1)
         browser.screenshot("agent-ticket-form")

@@ -12,7 +12,6 @@ class ImLivechatChannel(models.Model):
             ("round_robin", "Round robin"),
             ("balanced", "Balanced"),
         ],
-        string="Ticket Assignment",
         default="default",
         required=True,
         help="How new tickets of this team get their agent.\n"
@@ -283,7 +282,8 @@ class ImLivechatChannel(models.Model):
                 ticket.user_id = agent
                 ticket._post_notice(
                     self.env._(
-                        "%(previous)s did not answer within %(minutes)s minutes: %(agent)s takes over.",
+                        "%(previous)s did not answer within %(minutes)s minutes: "
+                        "%(agent)s takes over.",
                         previous=previous.name,
                         minutes=team.ticket_reassign_minutes,
                         agent=agent.name,

@@ -244,7 +244,7 @@ class ImLivechatTicket(models.Model):
     ]
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        # every ticket gets its own page: the mixin's placeholder is not needed
         for ticket in self:
             ticket.access_url = f"/my/tickets/{ticket.id}"
 
@@ -340,7 +340,8 @@ class ImLivechatTicket(models.Model):
                 WHEN COALESCE(ticket.first_response_date, %(now)s) > ticket.sla_response_deadline
                   OR COALESCE(ticket.resolved_date, %(now)s) > ticket.sla_resolution_deadline
                     THEN 'breached'
-                WHEN (ticket.sla_response_deadline IS NULL OR ticket.first_response_date IS NOT NULL)
+                WHEN (ticket.sla_response_deadline IS NULL
+                      OR ticket.first_response_date IS NOT NULL)
                  AND (ticket.sla_resolution_deadline IS NULL OR ticket.resolved_date IS NOT NULL)
                     THEN 'met'
                 WHEN (ticket.first_response_date IS NULL
@@ -543,7 +544,8 @@ class ImLivechatTicket(models.Model):
             if ticket.state != "resolved":
                 raise UserError(
                     self.env._(
-                        "Ticket %(reference)s is not resolved: only a resolved ticket can be reopened.",
+                        "Ticket %(reference)s is not resolved: "
+                        "only a resolved ticket can be reopened.",
                         reference=ticket.reference,
                     )
                 )
@@ -768,7 +770,8 @@ class ImLivechatTicket(models.Model):
         vals["portal_request_key"] = request_key
         try:
             with self.env.cr.savepoint():
-                # sudo: im_livechat.ticket - customers have no create right; values are checked above
+                # sudo: im_livechat.ticket - customers have no create right;
+                # the values are checked above
                 ticket = (
                     self.sudo()
                     .with_context(im_livechat_ticket_first_message_follows=True)

@@ -80,7 +80,8 @@ class TestAgentQueueTour(WebsocketCase):
         cls.waiting = new("Pedal loose", agent=cls.env["res.users"])  # waiting for an agent
         cls.env.flush_all()
         cls.env.cr.execute(
-            "UPDATE im_livechat_ticket SET sla_response_deadline = now() at time zone 'UTC' - interval '1 hour'"
+            "UPDATE im_livechat_ticket"
+            " SET sla_response_deadline = now() at time zone 'UTC' - interval '1 hour'"
             " WHERE id = %s",
             [cls.late.id],
         )
@@ -148,7 +149,7 @@ class TestAgentQueueTour(WebsocketCase):
                     )
                     created["id"] = ticket.id
                     # writes the bus notifications (precommit), as a commit would
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                 # what PostgreSQL's NOTIFY does after a commit in production
                 for websocket in list(dispatch._channels_to_ws.get(group_channel, ())):
                     websocket.trigger_notification_dispatching()

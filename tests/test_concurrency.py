@@ -35,7 +35,8 @@ class TestTicketConcurrency(TransactionCase):
                         # stays locked while the other agent acts
                         env.flush_all()
                         hold()
-                    cr.commit()
+                    # committed for real: the other agent's transaction must see it
+                    cr.commit()  # pylint: disable=invalid-commit
                     return
                 except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
                     cr.rollback()
@@ -77,7 +78,8 @@ class TestTicketConcurrency(TransactionCase):
                     "first_message": "hi",
                 }
             )
-            cr.commit()
+            # committed for real: the concurrent transactions must see it
+            cr.commit()  # pylint: disable=invalid-commit
             self.agent_ids = self.agents.ids
             self.team_id, self.customer_id, self.ticket_id = team.id, customer.id, ticket.id
             self.channel_id = ticket.channel_id.id
@@ -93,7 +95,8 @@ class TestTicketConcurrency(TransactionCase):
             env["im_livechat.channel"].browse(self.team_id).unlink()
             env["res.users"].browse(self.agent_ids).write({"active": False})
             env["res.partner"].browse(self.customer_id).write({"active": False})
-            cr.commit()
+            # the data was committed: remove it for real
+            cr.commit()  # pylint: disable=invalid-commit
 
     def _race(self, action_1, action_2):
         """Agent 1 acts and keeps its transaction open while agent 2 acts on
@@ -141,7 +144,8 @@ class TestTicketConcurrency(TransactionCase):
 
     def _notices(self, text):
         return self._read(
-            "SELECT count(*) FROM mail_message WHERE model = 'discuss.channel' AND res_id = %s AND body LIKE %s",
+            "SELECT count(*) FROM mail_message"
+            " WHERE model = 'discuss.channel' AND res_id = %s AND body LIKE %s",
             [self.channel_id, f"%{text}%"],
         )[0][0]
 
@@ -171,8 +175,9 @@ class TestTicketConcurrency(TransactionCase):
         )[0][0]
         self.assertEqual(owner, self.agent_ids[0])
         members = self._read(
-            """SELECT count(*) FROM discuss_channel_member m JOIN res_users u ON u.partner_id = m.partner_id
-                WHERE m.channel_id = %s AND u.id = ANY(%s)""",
+            """SELECT count(*) FROM discuss_channel_member m
+                  JOIN res_users u ON u.partner_id = m.partner_id
+                 WHERE m.channel_id = %s AND u.id = ANY(%s)""",
             [self.channel_id, self.agent_ids],
         )[0][0]
         self.assertEqual(members, 1, "only the winner joined the conversation")
@@ -181,7 +186,8 @@ class TestTicketConcurrency(TransactionCase):
     def test_resolve_and_reopen_at_once(self):
         with self.registry.cursor() as cr:
             self._env(cr)["im_livechat.ticket"].browse(self.ticket_id).action_resolve()
-            cr.commit()
+            # committed for real: the next transactions must see it
+            cr.commit()  # pylint: disable=invalid-commit
 
         def reopen(env):
             env["im_livechat.ticket"].browse(self.ticket_id).action_reopen()

@@ -122,9 +122,9 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
                 ):
                     if tour_over.is_set() or time.monotonic() > deadline:
                         _logger.error(
-                            "the tour never showed the waiting tickets then its own again with the"
-                            " agent's websocket following the conversation (waiting: %s, mine again:"
-                            " %s, subscribed: %s): no customer message posted",
+                            "the tour never showed the waiting tickets then its own again with"
+                            " the agent's websocket following the conversation (waiting: %s,"
+                            " mine again: %s, subscribed: %s): no customer message posted",
                             showed_waiting.is_set(),
                             showed_mine_again.is_set(),
                             bool(dispatch._channels_to_ws.get(bus_channel)),
@@ -148,7 +148,7 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
                     )
                     result["message_id"] = message.id
                     # writes the bus notifications (precommit), as a commit would
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                 # what PostgreSQL's NOTIFY does after a commit in production
                 for websocket in list(dispatch._channels_to_ws.get(bus_channel, ())):
                     websocket.trigger_notification_dispatching()

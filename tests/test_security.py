@@ -224,10 +224,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         new_messages = (
             self.env["mail.message"].sudo().browse(sorted(after["messages"] - before["messages"]))
         )
-        self.assertFalse(
-            new_messages,
-            f"messages created: {[(m.model, m.res_id, m.message_type, m.body) for m in new_messages]}",
-        )
+        created = [(m.model, m.res_id, m.message_type, m.body) for m in new_messages]
+        self.assertFalse(new_messages, f"messages created: {created}")
         for key, value in before.items():
             self.assertEqual(after[key], value, f"{key} changed")
 
@@ -518,7 +516,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         if crashed:
             self.fail(
                 f"GAP: a NUL byte in the portal form field(s) {crashed} of POST /my/tickets/new "
-                "gives a 500 error page (PostgreSQL refuses the string) instead of the form with an error"
+                "gives a 500 error page (PostgreSQL refuses the string) instead of the form with "
+                "an error"
             )
 
     @mute_logger(*REFUSAL_LOGGERS)
@@ -604,7 +603,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         if response.status_code == 200:
             self.skipTest(
                 "GAP: attachment access tokens handed out on the ticket page stay valid after the "
-                "company stops sharing tickets (/web/content/<id>?access_token=... still answers 200)"
+                "company stops sharing tickets (/web/content/<id>?access_token=... still answers "
+                "200)"
             )
         self.assertEqual(response.status_code, 404)
 
@@ -1083,8 +1083,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         answer = self._post_message(self.channel_a.id, body)
         if "result" in answer:
             self.fail(
-                f"GAP: /mail/message/post stores a {len(body)}-character customer message in a ticket "
-                f"conversation; the portal form limits messages to {MESSAGE_MAX_LENGTH}"
+                f"GAP: /mail/message/post stores a {len(body)}-character customer message in a "
+                f"ticket conversation; the portal form limits messages to {MESSAGE_MAX_LENGTH}"
             )
         self._assert_unchanged(before)
 
@@ -1212,9 +1212,10 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
                 sneaked_limit.append(message_type)
         if sneaked_resolved or sneaked_limit:
             self.fail(
-                "VULNERABILITY: POST /mail/message/post {thread_model: 'discuss.channel', thread_id: <own ticket "
-                "channel>, post_data: {body, message_type: 'notification'|'email'|'auto_comment'}} is stored: "
-                f"into a resolved ticket ({sneaked_resolved}) and past the message rate limit ({sneaked_limit}); "
+                "VULNERABILITY: POST /mail/message/post {thread_model: 'discuss.channel', "
+                "thread_id: <own ticket channel>, post_data: {body, message_type: "
+                "'notification'|'email'|'auto_comment'}} is stored: into a resolved ticket "
+                f"({sneaked_resolved}) and past the message rate limit ({sneaked_limit}); "
                 "models/discuss_channel.py message_post checks only message_type == 'comment'"
             )
         self._assert_unchanged(before)
@@ -1342,8 +1343,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._assert_unchanged(before)
         if response_html.status_code == 200:
             self.fail(
-                "GAP: /mail/attachment/upload checks the file's type before the caller's access to the "
-                "channel: a refused file on another customer's ticket channel answers 200 "
+                "GAP: /mail/attachment/upload checks the file's type before the caller's access to "
+                "the channel: a refused file on another customer's ticket channel answers 200 "
                 f"{response_html.text[:80]!r} (tells ticket channels apart) instead of 404"
             )
         self.assertEqual(response_html.status_code, 404)
