@@ -445,9 +445,8 @@ class FaultRun:
         extra = await action()
         end = time.monotonic()
         self.faults.append({"name": name, "start": start, "end": end, "note": extra or note})
-        log(
-            f"fault {name}: over after {end - start:.1f} s{(' (' + (extra or note) + ')') if (extra or note) else ''}"
-        )
+        detail = f" ({extra or note})" if (extra or note) else ""
+        log(f"fault {name}: over after {end - start:.1f} s{detail}")
         # keep the traffic going until the bus delivers again (bounded), then some plain traffic
         waited = time.monotonic()
         while time.monotonic() - waited < RECOVERY_LIMIT and not self.recovered_by_bus(end):
@@ -520,12 +519,12 @@ class FaultRun:
         )
         return (
             f"{party.name} away {SETTINGS['pause']:.0f} s, got {fetched} missed messages back from "
-            f"mail.message on reconnect; "
-            f"SIMULATED the 100 s bus replay window passing by deleting its {deleted} pending bus rows in SQL"
+            f"mail.message on reconnect; SIMULATED the 100 s bus replay window passing by "
+            f"deleting its {deleted} pending bus rows in SQL"
         )
         return (
-            f"{party.name} away {SETTINGS['pause']:.0f} s; SIMULATED the 100 s bus replay window passing "
-            f"by deleting its {deleted} pending bus rows in SQL"
+            f"{party.name} away {SETTINGS['pause']:.0f} s; SIMULATED the 100 s bus replay window "
+            f"passing by deleting its {deleted} pending bus rows in SQL"
         )
 
     def partner_of(self, party):
@@ -547,7 +546,8 @@ async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_p
             party.sid = await bench.login(party.login)
             party.last_bus_id = bench_run.bus_last_id(db)
         log(
-            f"{len(run.parties)} parties logged in: {sum(p.kind == 'customer' for p in run.parties)} customers, "
+            f"{len(run.parties)} parties logged in: "
+            f"{sum(p.kind == 'customer' for p in run.parties)} customers, "
             f"{sum(p.kind == 'agent' for p in run.parties)} agents"
         )
         tasks += [asyncio.create_task(run.connect_loop(p)) for p in run.parties]
@@ -600,8 +600,9 @@ def db_truth(pg, db, run):
     truth = {c: {} for c in channels}
     with conn.cursor() as cr:
         cr.execute(
-            "SELECT res_id, id, body FROM mail_message WHERE model = 'discuss.channel' AND res_id = ANY(%s) "
-            "AND message_type != 'user_notification'",
+            "SELECT res_id, id, body FROM mail_message"
+            " WHERE model = 'discuss.channel' AND res_id = ANY(%s)"
+            " AND message_type != 'user_notification'",
             [channels],
         )
         for res_id, mid, body in cr.fetchall():
@@ -610,9 +611,23 @@ def db_truth(pg, db, run):
     return truth
 
 
+def first_delivery(run, fault, via_ok):
+    """Time from the fault's end to the first delivery (via_ok(via)) of a message sent after it."""
+    sent = run.sent
+    times = [
+        t
+        for t, _p, _m, via, token in run.deliveries
+        if t >= fault["end"]
+        and via_ok(via)
+        and token in sent
+        and sent[token]["sent_at"] >= fault["end"]
+    ]
+    return f"{min(times) - fault['end']:.2f} s" if times else "never"
+
+
 def report(run, truth):
     stored_by_token = {}
-    for channel_id, messages in truth.items():
+    for messages in truth.values():
         for mid, token in messages.items():
             if token:
                 stored_by_token.setdefault(token, []).append(mid)
@@ -645,14 +660,16 @@ def report(run, truth):
         f"parties: {len(run.parties)} ({SETTINGS['customers']} customers, "
         f"{sum(p.kind == 'agent' for p in run.parties)} agents), websocket (re)connects: "
         f"{sum(p.connects for p in run.parties)}",
-        f"sent        {len(sent):6}  posts whose HTTP call succeeded ({run.retries} retries with the same "
-        f"ticket_client_key; {len(run.failed)} posts given up)",
-        f"stored      {sum(1 for t in sent if t in stored_by_token):6}  distinct rows for those tokens "
-        f"({sum(len(v) for v in stored_by_token.values())} rows in all)",
-        f"delivered   {delivered:6}  of {expected} (each sent message x each party of its conversation)",
-        f"lost        {lost:6}  ({len(not_stored)} not stored, {len(missing_sent)} missing from a party's view, "
-        f"{len(run.failed)} never accepted)",
-        f"duplicated  {duplicated:6}  ({dup_stored} stored twice for one token, {shown_twice} shown twice by a client)",
+        f"sent        {len(sent):6}  posts whose HTTP call succeeded ({run.retries} retries with "
+        f"the same ticket_client_key; {len(run.failed)} posts given up)",
+        f"stored      {sum(1 for t in sent if t in stored_by_token):6}  distinct rows for those "
+        f"tokens ({sum(len(v) for v in stored_by_token.values())} rows in all)",
+        f"delivered   {delivered:6}  of {expected} "
+        "(each sent message x each party of its conversation)",
+        f"lost        {lost:6}  ({len(not_stored)} not stored, {len(missing_sent)} missing from a "
+        f"party's view, {len(run.failed)} never accepted)",
+        f"duplicated  {duplicated:6}  ({dup_stored} stored twice for one token, {shown_twice} "
+        "shown twice by a client)",
     ]
     if missing:
         lines.append(
@@ -671,21 +688,10 @@ def report(run, truth):
         )
     lines.append("recovery after each fault (from the fault's end):")
     for fault in run.faults:
-
-        def first(via_ok):
-            times = [
-                t
-                for t, _p, _m, via, token in run.deliveries
-                if t >= fault["end"]
-                and via_ok(via)
-                and token in sent
-                and sent[token]["sent_at"] >= fault["end"]
-            ]
-            return f"{min(times) - fault['end']:.2f} s" if times else "never"
-
         lines.append(
             f"  {fault['name']:<42} lasted {fault['end'] - fault['start']:5.1f} s; "
-            f"first new message delivered {first(lambda v: True)} (by bus {first(lambda v: v == 'bus')})"
+            f"first new message delivered {first_delivery(run, fault, lambda v: True)} "
+            f"(by bus {first_delivery(run, fault, lambda v: v == 'bus')})"
         )
         if fault["note"]:
             lines.append(f"      {fault['note']}")
@@ -737,7 +743,8 @@ def main():
             "--log-level=warn",
         )
         log(
-            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent {gevent_port}; log: {server_log}"
+            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, "
+            f"gevent {gevent_port}; log: {server_log}"
         )
         server = odoo.start(*server_args, logfile=server_log)
         wait_for_server(server, http_port, gevent_port)
@@ -764,7 +771,8 @@ def main():
             (odoo.state_dir / f"{db}.json").unlink()
         pg.destroy()
         log(
-            f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, filestore of {db} removed"
+            f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, "
+            f"filestore of {db} removed"
         )
     return exit_code
 

@@ -236,8 +236,11 @@ def populate_background(share, shares):
         message_vals = []
         for ticket in batch:
             authors = [ticket.partner_id] + ([ticket.user_id.partner_id] if ticket.user_id else [])
+            # a ticket without an agent has only the customer's message
             for author, text in zip(
-                authors, ("The battery does not charge any more.", "I am looking into it.")
+                authors,
+                ("The battery does not charge any more.", "I am looking into it."),
+                strict=False,
             ):
                 message_vals.append(
                     {

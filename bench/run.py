@@ -687,7 +687,8 @@ async def phase_sockets(bench, target):
     bench.raw["socket connect"] = connect_ms
     log(
         f"{open_count}/{target} idle sockets open in {elapsed:.1f} s; gevent worker "
-        f"{fds_after} fds ({info['gevent_fds_per_socket']} per socket), {info['gevent_rss_mib']:.0f} MiB"
+        f"{fds_after} fds ({info['gevent_fds_per_socket']} per socket), "
+        f"{info['gevent_rss_mib']:.0f} MiB"
         if gpid
         else f"{open_count}/{target} idle sockets open in {elapsed:.1f} s"
     )
@@ -766,7 +767,8 @@ async def offered_load(bench, path, rate, seconds):
     )
     log(
         f"  {path:5} offered {rate:g}/s achieved {achieved:.1f}/s: p50 {fmt(summary['median'])} "
-        f"p95 {fmt(summary['p95'])} p99 {fmt(summary['p99'])} ms, lost {bench.results['load'][-1]['lost']}, "
+        f"p95 {fmt(summary['p95'])} p99 {fmt(summary['p99'])} ms, "
+        f"lost {bench.results['load'][-1]['lost']}, "
         f"machine {cpu['machine_busy_pct']}% busy"
     )
 
@@ -823,23 +825,27 @@ async def phase_tickets(bench):
             raise RpcError("no operator available (no live chat session created)")
         await bench.post_message(sid, channel_id, "My bike makes a strange noise when braking.")
 
+    async def worker(customer, action, counter, deadline, latencies, errors):
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            try:
+                await action(customer, next(counter))
+                latencies.append((time.perf_counter() - t0) * 1000)
+            except Exception as error:  # noqa: BLE001 - counted and reported
+                errors.append(f"{type(error).__name__}: {error}"[:160])
+
     for path, action in (("ours", create_ticket), ("stock", open_livechat)):
         latencies, errors = [], []
         counter = iter(range(10**9))
         deadline = time.monotonic() + seconds
         usage = Usage(bench.server_pid)
         started = time.monotonic()
-
-        async def worker(customer):
-            while time.monotonic() < deadline:
-                t0 = time.perf_counter()
-                try:
-                    await action(customer, next(counter))
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                except Exception as error:  # noqa: BLE001 - counted and reported
-                    errors.append(f"{type(error).__name__}: {error}"[:160])
-
-        await asyncio.gather(*(worker(c) for c in customers[:concurrency]))
+        await asyncio.gather(
+            *(
+                worker(c, action, counter, deadline, latencies, errors)
+                for c in customers[:concurrency]
+            )
+        )
         elapsed = time.monotonic() - started
         cpu = usage.stop()
         summary = summarize(
@@ -856,7 +862,8 @@ async def phase_tickets(bench):
         bench.results["tickets"][path] = summary
         bench.raw[f"ticket creation|{path}"] = latencies
         log(
-            f"  {path:5} {summary['per_second']}/s, p50 {fmt(summary['median'])} ms, {len(errors)} errors"
+            f"  {path:5} {summary['per_second']}/s, p50 {fmt(summary['median'])} ms, "
+            f"{len(errors)} errors"
         )
 
 
@@ -960,9 +967,8 @@ async def phase_queue(bench):
             summary["first_errors"] = sorted(set(errors))[:3]
         bench.results["queue"][key] = summary
         bench.raw[key] = latencies
-        log(
-            f"  {key}: p50 {fmt(summary['median'])} ms over {length if length is not None else '-'} rows"
-        )
+        rows = length if length is not None else "-"
+        log(f"  {key}: p50 {fmt(summary['median'])} ms over {rows} rows")
 
 
 async def run_client(odoo, db, data, http_port, gevent_port, server_pid):
@@ -1002,7 +1008,8 @@ async def run_client(odoo, db, data, http_port, gevent_port, server_pid):
                     await asyncio.sleep(2)
         if "tickets" in phases:
             log(
-                f"ticket creations: {SETTINGS['concurrency']} customers for {SETTINGS['ticket_seconds']} s per path"
+                f"ticket creations: {SETTINGS['concurrency']} customers for "
+                f"{SETTINGS['ticket_seconds']} s per path"
             )
             await phase_tickets(bench)
         if "queue" in phases:
@@ -1043,7 +1050,8 @@ def print_messages(bench, prefix):
     for (phase, direction), paths in rows.items():
         ours, stock = paths.get("ours", {}), paths.get("stock", {})
         log(
-            f"  {phase} {direction}: ours p50 {fmt(ours.get('median'))} / stock {fmt(stock.get('median'))} ms "
+            f"  {phase} {direction}: ours p50 {fmt(ours.get('median'))} / "
+            f"stock {fmt(stock.get('median'))} ms "
             f"({ratio(ours.get('median'), stock.get('median'))})"
         )
 
@@ -1058,10 +1066,11 @@ def table(results):
     def add(metric, path, s, stock=None, unit=""):
         r50 = ratio(s.get("median"), stock.get("median")) if stock else ""
         r99 = ratio(s.get("p99"), stock.get("p99")) if stock else ""
+        lost = s.get("lost", 0) + s.get("errors", 0) if "lost" in s else s.get("errors", 0)
         lines.append(
-            f"{metric:<46} {path:<6} {fmt(s.get('median')) + unit:>8} {fmt(s.get('p95')) + unit:>8} "
-            f"{fmt(s.get('p99')) + unit:>8} {fmt(s.get('max')) + unit:>8} {s.get('count', 0):>6} "
-            f"{s.get('lost', 0) + s.get('errors', 0) if 'lost' in s else s.get('errors', 0):>5} {r50:>9} {r99:>9}"
+            f"{metric:<46} {path:<6} {fmt(s.get('median')) + unit:>8} "
+            f"{fmt(s.get('p95')) + unit:>8} {fmt(s.get('p99')) + unit:>8} "
+            f"{fmt(s.get('max')) + unit:>8} {s.get('count', 0):>6} {lost:>5} {r50:>9} {r99:>9}"
         )
 
     lines.append("end-to-end: /mail/message/post -> the other party's websocket (ms)")
@@ -1072,7 +1081,8 @@ def table(results):
     for (phase, direction), paths in grouped.items():
         metric = f"  {phase}, {direction}"
         if "offered_rate" in paths.get("ours", {}):
-            metric += f" (got {paths['ours'].get('achieved_rate')}/{paths['stock'].get('achieved_rate') if 'stock' in paths else '-'})"
+            stock_rate = paths["stock"].get("achieved_rate") if "stock" in paths else "-"
+            metric += f" (got {paths['ours'].get('achieved_rate')}/{stock_rate})"
         if "ours" in paths:
             add(metric, "ours", paths["ours"], paths.get("stock"))
         if "stock" in paths:
@@ -1083,7 +1093,8 @@ def table(results):
             if phase == "idle":
                 o, s = paths.get("ours", {}), paths.get("stock", {})
                 lines.append(
-                    f"  {direction:<44} ours {fmt(o.get('post_rpc_median'))} / stock {fmt(s.get('post_rpc_median'))} "
+                    f"  {direction:<44} ours {fmt(o.get('post_rpc_median'))} / "
+                    f"stock {fmt(s.get('post_rpc_median'))} "
                     f"median, {ratio(o.get('post_rpc_median'), s.get('post_rpc_median'))}"
                 )
     if results["tickets"]:
@@ -1111,13 +1122,22 @@ def table(results):
                 summary,
                 stock if path == "ours" and "list" not in name and "counts" not in name else None,
             )
+    lines += table_machine(results)
+    return "\n".join(lines)
+
+
+def table_machine(results):
+    """The table's lines about the machine: idle sockets, CPU under load, the server log."""
+    lines = []
     sockets = results.get("sockets") or {}
     if sockets:
         lines.append(
-            f"idle sockets: {sockets['open']}/{sockets['target']} open in {sockets['seconds_to_open']} s "
-            f"(connect+subscribe p50 {fmt(sockets['median'])} ms, p99 {fmt(sockets['p99'])} ms); gevent worker "
-            f"{sockets.get('gevent_fds_after')} fds = {sockets.get('gevent_fds_per_socket')} per socket, "
-            f"{fmt(sockets.get('gevent_rss_mib'))} MiB; {len(sockets.get('first_errors') or [])} error kinds"
+            f"idle sockets: {sockets['open']}/{sockets['target']} open in "
+            f"{sockets['seconds_to_open']} s (connect+subscribe p50 {fmt(sockets['median'])} ms, "
+            f"p99 {fmt(sockets['p99'])} ms); gevent worker {sockets.get('gevent_fds_after')} fds = "
+            f"{sockets.get('gevent_fds_per_socket')} per socket, "
+            f"{fmt(sockets.get('gevent_rss_mib'))} MiB; "
+            f"{len(sockets.get('first_errors') or [])} error kinds"
         )
     if results.get("load"):
         lines.append(
@@ -1127,8 +1147,9 @@ def table(results):
         for step in results["load"]:
             c = step["cpu"]
             lines.append(
-                f"  {step['path']:<5} {step['offered_rate']:>5g}/s -> {step['achieved_rate']:>5}/s: "
-                f"{c['machine_busy_pct']}% / {c['server_cpu_pct']}% / {c['postgres_cpu_pct']}% / {c['client_cpu_pct']}%"
+                f"  {step['path']:<5} {step['offered_rate']:>5g}/s -> "
+                f"{step['achieved_rate']:>5}/s: {c['machine_busy_pct']}% / "
+                f"{c['server_cpu_pct']}% / {c['postgres_cpu_pct']}% / {c['client_cpu_pct']}%"
                 + ("   <- CPU-bound" if c["machine_busy_pct"] >= 90 else "")
             )
     log_info = results.get("server_log") or {}
@@ -1138,7 +1159,7 @@ def table(results):
             + ", ".join(f"{count} {what}" for what, count in log_info["counts"].items())
             + (f"; first: {log_info['first'][0][:120]}" if log_info.get("first") else "")
         )
-    return "\n".join(lines)
+    return lines
 
 
 def plots(results, raw, out_prefix):
@@ -1164,7 +1185,8 @@ def plots(results, raw, out_prefix):
         flat = [ax for row in axes for ax in row]
         for ax in flat[len(phases) :]:
             ax.axis("off")
-        for ax, phase in zip(flat, phases):
+        # more axes than phases: the spare ones are blank
+        for ax, phase in zip(flat, phases, strict=False):
             for key in keys:
                 p, direction, path = key.split("|")
                 if p != phase or not raw[key]:
@@ -1404,7 +1426,8 @@ def main():
         gevent_port = free_port(http_port + 1)
         server_log = odoo.log_dir / f"bench-{stamp}-{db}-server.log"
         log(
-            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent {gevent_port}; log: {server_log}"
+            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, "
+            f"gevent {gevent_port}; log: {server_log}"
         )
         server = odoo.start(
             "-d",
@@ -1468,7 +1491,8 @@ def main():
             log(f"dropped database {db} and its filestore")
         elif created:
             log(
-                f"kept database {db} (BENCH_KEEP=1); rerun with BENCH_DB={db}, drop it with dropdb {db}"
+                f"kept database {db} (BENCH_KEEP=1); rerun with BENCH_DB={db}, "
+                f"drop it with dropdb {db}"
             )
     return exit_code
 
