@@ -487,9 +487,9 @@ cmd_test() {
     # Lint first (LINT=0 skips it); a failure still runs the tests and counts as one failed.
     if [ "${LINT:-1}" != 0 ]; then
         log "lint (LINT=0 skips it)"
-        ensure_lint_tools
         set +e
-        lint_checks 2>&1 | tee "$LOG_DIR/lint-latest.log"
+        # In the pipeline's subshell: a failed install (no network) is a lint failure too.
+        { ensure_lint_tools && lint_checks; } 2>&1 | tee "$LOG_DIR/lint-latest.log"
         [ "${PIPESTATUS[0]}" -eq 0 ] || lint_failed=1
         set -e
     fi
