@@ -7,10 +7,10 @@
 DEV := bash $(abspath $(dir $(lastword $(MAKEFILE_LIST))))/tools/dev.sh
 
 # Command-line settings reach tools/dev.sh through the environment.
-export TEST_TAGS IMLT_HOME IMLT_DB IMLT_PORT IMLT_LISTEN ODOO_SRC
+export TEST_TAGS IMLT_HOME IMLT_DB IMLT_PORT IMLT_LISTEN ODOO_SRC LINT FIX
 
 .DEFAULT_GOAL := help
-.PHONY: help run test update shell dropdb clean bench faults bench-queue
+.PHONY: help run test update shell dropdb clean bench faults bench-queue lint format
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(lastword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 20
@@ -18,8 +18,14 @@ help: ## List the targets
 run: ## Install what is missing, create the demo db once, serve it on http://localhost:8069
 	@$(DEV) run
 
-test: ## Run the addon's tests in a throwaway db (TEST_TAGS=... to select)
+test: ## Lint, then run the addon's tests in a throwaway db (TEST_TAGS=... to select, LINT=0)
 	@$(DEV) test
+
+lint: ## Check the tracked files: ruff, pylint-odoo, prettier, eslint (pre-commit)
+	@$(DEV) lint
+
+format: ## Apply the formatters and autofixes (ruff, prettier, eslint --fix), then lint
+	@$(DEV) format
 
 update: ## Upgrade the addon (-u) in the demo db, then 'make run'
 	@$(DEV) update

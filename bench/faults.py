@@ -25,6 +25,7 @@ messages after the last one they show and merge by id, as they merge bus
 notifications. At the end each party's view is compared with the database.
 Settings: FAULTS_* environment variables, see bench/README.md.
 """
+
 import asyncio
 import contextlib
 import json
@@ -107,17 +108,32 @@ class PrivatePostgres:
         self.started = False
 
     def as_postgres(self, *cmd, check=True, timeout=120):
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else ["sudo", "-u", "postgres"]
+        prefix = (
+            ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else ["sudo", "-u", "postgres"]
+        )
         return subprocess.run(
-            [*prefix, *cmd], cwd="/", check=check, timeout=timeout, capture_output=True, text=True,
+            [*prefix, *cmd],
+            cwd="/",
+            check=check,
+            timeout=timeout,
+            capture_output=True,
+            text=True,
         )
 
     def start(self):
         shutil.chown(self.tmp, "postgres", "postgres")
         os.chmod(self.tmp, 0o700)
         self.as_postgres(
-            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth-local=trust",
-            "--auth-host=reject", "-E", "UTF8", "--locale=C.UTF-8",
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=reject",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
         )
         # loopback only: password auth for our role from 127.0.0.1, nothing else
         (self.data / "pg_hba.conf").write_text(
@@ -132,14 +148,33 @@ class PrivatePostgres:
         self.ctl("start")
         self.started = True
         self.as_postgres(
-            str(self.bin / "psql"), "-X", "-q", "-h", str(self.tmp), "-p", str(self.port), "-d", "postgres",
-            "-c", f"CREATE ROLE {PG_USER} SUPERUSER LOGIN PASSWORD '{PG_PASSWORD}'",
+            str(self.bin / "psql"),
+            "-X",
+            "-q",
+            "-h",
+            str(self.tmp),
+            "-p",
+            str(self.port),
+            "-d",
+            "postgres",
+            "-c",
+            f"CREATE ROLE {PG_USER} SUPERUSER LOGIN PASSWORD '{PG_PASSWORD}'",
         )
 
     def ctl(self, action, *extra):
         return self.as_postgres(
-            str(self.bin / "pg_ctl"), action, "-D", str(self.data), "-w", "-t", "60",
-            "-o", self.options, "-l", str(self.logfile), *extra,
+            str(self.bin / "pg_ctl"),
+            action,
+            "-D",
+            str(self.data),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            self.options,
+            "-l",
+            str(self.logfile),
+            *extra,
         )
 
     def restart(self):
@@ -149,22 +184,38 @@ class PrivatePostgres:
         import psycopg2
 
         conn = psycopg2.connect(
-            host="127.0.0.1", port=self.port, user=PG_USER, password=PG_PASSWORD, dbname=dbname,
+            host="127.0.0.1",
+            port=self.port,
+            user=PG_USER,
+            password=PG_PASSWORD,
+            dbname=dbname,
         )
         conn.autocommit = True
         return conn
 
     def odoo_options(self):
         return [
-            "--db_host=127.0.0.1", f"--db_port={self.port}", f"--db_user={PG_USER}",
+            "--db_host=127.0.0.1",
+            f"--db_port={self.port}",
+            f"--db_user={PG_USER}",
             f"--db_password={PG_PASSWORD}",
         ]
 
     def destroy(self):
         if self.started:
             with contextlib.suppress(Exception):
-                self.as_postgres(str(self.bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate",
-                                 "-w", "-t", "30", check=False)
+                self.as_postgres(
+                    str(self.bin / "pg_ctl"),
+                    "stop",
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "-t",
+                    "30",
+                    check=False,
+                )
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -206,11 +257,20 @@ class FaultRun:
         self.parties = []
         agents = data["agents"]
         for customer in data["customers"][: SETTINGS["customers"]]:
-            self.parties.append(Party(f"customer:{customer['login']}", customer["login"],
-                                      [customer["ticket_channel_id"]], "customer"))
+            self.parties.append(
+                Party(
+                    f"customer:{customer['login']}",
+                    customer["login"],
+                    [customer["ticket_channel_id"]],
+                    "customer",
+                )
+            )
         for index, agent in enumerate(agents):
-            channels = [c["ticket_channel_id"] for c in data["customers"][: SETTINGS["customers"]]
-                        if c["agent"] == index]
+            channels = [
+                c["ticket_channel_id"]
+                for c in data["customers"][: SETTINGS["customers"]]
+                if c["agent"] == index
+            ]
             self.parties.append(Party(f"agent:{agent['login']}", agent["login"], channels, "agent"))
 
     # -- HTTP with a bound
@@ -238,12 +298,16 @@ class FaultRun:
                 after = max(party.view[channel_id], default=0)
                 result = await self.rpc(
                     "/discuss/channel/messages",
-                    {"channel_id": channel_id, "after": after or None, "limit": 200} if after
+                    {"channel_id": channel_id, "after": after or None, "limit": 200}
+                    if after
                     else {"channel_id": channel_id, "limit": 1000},
                     party.sid,
                 )
-                entries = [m for m in (result.get("data") or {}).get("mail.message", [])
-                           if m.get("model", "discuss.channel") == "discuss.channel"]
+                entries = [
+                    m
+                    for m in (result.get("data") or {}).get("mail.message", [])
+                    if m.get("model", "discuss.channel") == "discuss.channel"
+                ]
                 self.merge(party, channel_id, entries, "fetch")
                 if not after or len(result.get("messages") or []) < 200:
                     break
@@ -257,14 +321,32 @@ class FaultRun:
                 continue
             ws = None
             try:
-                ws = await asyncio.wait_for(self.bench.wsclient.ws_connect(
-                    self.bench.ws_url, headers={"Origin": self.bench.base, "Cookie": f"session_id={party.sid}"},
-                    autoping=True, heartbeat=None, max_msg_size=0,
-                ), POST_TIMEOUT)
-                await ws.send_str(json.dumps(
-                    {"event_name": "subscribe", "data": {"channels": [], "last": party.last_bus_id}}))
-                await ws.send_str(json.dumps(
-                    {"event_name": "update_presence", "data": {"inactivity_period": 0, "im_status_ids_by_model": {}}}))
+                ws = await asyncio.wait_for(
+                    self.bench.wsclient.ws_connect(
+                        self.bench.ws_url,
+                        headers={"Origin": self.bench.base, "Cookie": f"session_id={party.sid}"},
+                        autoping=True,
+                        heartbeat=None,
+                        max_msg_size=0,
+                    ),
+                    POST_TIMEOUT,
+                )
+                await ws.send_str(
+                    json.dumps(
+                        {
+                            "event_name": "subscribe",
+                            "data": {"channels": [], "last": party.last_bus_id},
+                        }
+                    )
+                )
+                await ws.send_str(
+                    json.dumps(
+                        {
+                            "event_name": "update_presence",
+                            "data": {"inactivity_period": 0, "im_status_ids_by_model": {}},
+                        }
+                    )
+                )
                 party.ws = ws
                 party.connects += 1
                 # subscribed first, then the truth: nothing falls in between
@@ -282,9 +364,18 @@ class FaultRun:
                             payload = body.get("payload") or {}
                             channel_id = payload.get("id")
                             if channel_id in party.view:
-                                self.merge(party, channel_id, (payload.get("data") or {}).get("mail.message", []), "bus")
-                    elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                          aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSING):
+                                self.merge(
+                                    party,
+                                    channel_id,
+                                    (payload.get("data") or {}).get("mail.message", []),
+                                    "bus",
+                                )
+                    elif message.type in (
+                        aiohttp.WSMsgType.CLOSE,
+                        aiohttp.WSMsgType.CLOSED,
+                        aiohttp.WSMsgType.ERROR,
+                        aiohttp.WSMsgType.CLOSING,
+                    ):
                         break
             except asyncio.CancelledError:
                 raise
@@ -302,11 +393,20 @@ class FaultRun:
     async def post(self, party, channel_id):
         token = "flt-" + secrets.token_hex(8)
         key = "key-" + secrets.token_hex(12)
-        record = {"channel": channel_id, "party": party.name, "message_id": None,
-                  "sent_at": time.monotonic(), "attempts": 0}
+        record = {
+            "channel": channel_id,
+            "party": party.name,
+            "message_id": None,
+            "sent_at": time.monotonic(),
+            "attempts": 0,
+        }
         params = {
-            "post_data": {"body": f"Fault message {token}", "message_type": "comment",
-                          "subtype_xmlid": "mail.mt_comment", "ticket_client_key": key},
+            "post_data": {
+                "body": f"Fault message {token}",
+                "message_type": "comment",
+                "subtype_xmlid": "mail.mt_comment",
+                "ticket_client_key": key,
+            },
             "thread_id": channel_id,
             "thread_model": "discuss.channel",
             "context": {"mail_post_autofollow": False, "temporary_id": random.random()},
@@ -351,7 +451,8 @@ class FaultRun:
         extra = await action()
         end = time.monotonic()
         self.faults.append({"name": name, "start": start, "end": end, "note": extra or note})
-        log(f"fault {name}: over after {end - start:.1f} s{(' (' + (extra or note) + ')') if (extra or note) else ''}")
+        detail = f" ({extra or note})" if (extra or note) else ""
+        log(f"fault {name}: over after {end - start:.1f} s{detail}")
         # keep the traffic going until the bus delivers again (bounded), then some plain traffic
         waited = time.monotonic()
         while time.monotonic() - waited < RECOVERY_LIMIT and not self.recovered_by_bus(end):
@@ -361,8 +462,13 @@ class FaultRun:
         await asyncio.sleep(SETTINGS["steady"])
 
     def recovered_by_bus(self, since):
-        return any(t >= since and via == "bus" and token in self.sent and self.sent[token]["sent_at"] >= since
-                   for t, _p, _m, via, token in reversed(self.deliveries[-500:]))
+        return any(
+            t >= since
+            and via == "bus"
+            and token in self.sent
+            and self.sent[token]["sent_at"] >= since
+            for t, _p, _m, via, token in reversed(self.deliveries[-500:])
+        )
 
     async def drop_sockets(self):
         victims = random.sample(self.parties, min(SETTINGS["drop"], len(self.parties)))
@@ -478,8 +584,11 @@ async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_p
         for party in run.parties:
             party.sid = await bench.login(party.login)
             party.last_bus_id = bench_run.bus_last_id(db)
-        log(f"{len(run.parties)} parties logged in: {sum(p.kind == 'customer' for p in run.parties)} customers, "
-            f"{sum(p.kind == 'agent' for p in run.parties)} agents")
+        log(
+            f"{len(run.parties)} parties logged in: "
+            f"{sum(p.kind == 'customer' for p in run.parties)} customers, "
+            f"{sum(p.kind == 'agent' for p in run.parties)} agents"
+        )
         tasks += [asyncio.create_task(run.connect_loop(p)) for p in run.parties]
         for _ in range(100):
             if all(p.ws is not None for p in run.parties):
@@ -490,8 +599,10 @@ async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_p
         await asyncio.sleep(SETTINGS["steady"])
         actions = {
             "drop": ("a. socket drops", run.drop_sockets),
-            "odoo": ("b. Odoo restart",
-                     lambda: run.restart_odoo(server_args, server_log, http_port, gevent_port)),
+            "odoo": (
+                "b. Odoo restart",
+                lambda: run.restart_odoo(server_args, server_log, http_port, gevent_port),
+            ),
             "postgres": ("c. PostgreSQL restart", run.restart_postgres),
             "pause": ("d. client paused past the replay window", run.pause_client),
         }
@@ -528,13 +639,29 @@ def db_truth(pg, db, run):
     truth = {c: {} for c in channels}
     with conn.cursor() as cr:
         cr.execute(
-            "SELECT res_id, id, body FROM mail_message WHERE model = 'discuss.channel' AND res_id = ANY(%s) "
-            "AND message_type != 'user_notification'", [channels],
+            "SELECT res_id, id, body FROM mail_message"
+            " WHERE model = 'discuss.channel' AND res_id = ANY(%s)"
+            " AND message_type != 'user_notification'",
+            [channels],
         )
         for res_id, mid, body in cr.fetchall():
             truth[res_id][mid] = (TOKEN_RE.findall(body or "") or [None])[0]
     conn.close()
     return truth
+
+
+def first_delivery(run, fault, via_ok):
+    """Time from the fault's end to the first delivery (via_ok(via)) of a message sent after it."""
+    sent = run.sent
+    times = [
+        t
+        for t, _p, _m, via, token in run.deliveries
+        if t >= fault["end"]
+        and via_ok(via)
+        and token in sent
+        and sent[token]["sent_at"] >= fault["end"]
+    ]
+    return f"{min(times) - fault['end']:.2f} s" if times else "never"
 
 
 def report(run, truth):
@@ -572,23 +699,32 @@ def report(run, truth):
         f"parties: {len(run.parties)} ({SETTINGS['customers']} customers, "
         f"{sum(p.kind == 'agent' for p in run.parties)} agents), websocket (re)connects: "
         f"{sum(p.connects for p in run.parties)}",
-        f"sent        {len(sent):6}  posts whose HTTP call succeeded ({run.retries} retries with the same "
-        f"ticket_client_key; {len(run.failed)} posts given up)",
-        f"stored      {sum(1 for t in sent if t in stored_by_token):6}  distinct rows for those tokens "
-        f"({sum(len(v) for v in stored_by_token.values())} rows in all)",
-        f"delivered   {delivered:6}  of {expected} (each sent message x each party of its conversation)",
-        f"lost        {lost:6}  ({len(not_stored)} not stored, {len(missing_sent)} missing from a party's view, "
-        f"{len(run.failed)} never accepted)",
-        f"duplicated  {duplicated:6}  ({dup_stored} stored twice for one token, {shown_twice} shown twice by a client)",
+        f"sent        {len(sent):6}  posts whose HTTP call succeeded ({run.retries} retries with "
+        f"the same ticket_client_key; {len(run.failed)} posts given up)",
+        f"stored      {sum(1 for t in sent if t in stored_by_token):6}  distinct rows for those "
+        f"tokens ({sum(len(v) for v in stored_by_token.values())} rows in all)",
+        f"delivered   {delivered:6}  of {expected} "
+        "(each sent message x each party of its conversation)",
+        f"lost        {lost:6}  ({len(not_stored)} not stored, {len(missing_sent)} missing from a "
+        f"party's view, {len(run.failed)} never accepted)",
+        f"duplicated  {duplicated:6}  ({dup_stored} stored twice for one token, {shown_twice} "
+        "shown twice by a client)",
     ]
     if missing:
-        lines.append(f"  missing from views, first: {missing[:5]} "
-                     f"({len(missing) - len(missing_sent)} of them not our posts)")
+        lines.append(
+            f"  missing from views, first: {missing[:5]} "
+            f"({len(missing) - len(missing_sent)} of them not our posts)"
+        )
     if extra_in_view:
         lines.append(f"  {extra_in_view} ids shown by clients but not in the database")
     if run.post_errors:
-        lines.append("post errors (retried): " + "; ".join(
-            f"{n} x {kind}" for kind, n in sorted(run.post_errors.items(), key=lambda kv: -kv[1])[:5]))
+        lines.append(
+            "post errors (retried): "
+            + "; ".join(
+                f"{n} x {kind}"
+                for kind, n in sorted(run.post_errors.items(), key=lambda kv: -kv[1])[:5]
+            )
+        )
     lines.append("recovery after each fault (from the fault's end):")
     for fault in run.faults:
         def first(via_ok, fault=fault):
@@ -622,21 +758,41 @@ def main():
         pg.start()
         log(f"private PostgreSQL on 127.0.0.1:{pg.port}, role {PG_USER}")
         odoo.common += pg.odoo_options()
-        bench_run.pg_connect = pg.connect  # run.py's database helpers now talk to the private cluster
-        bench_run.SETTINGS.update({"customers": SETTINGS["customers"], "agents": SETTINGS["agents"],
-                                   "idle_users": 0, "tickets": SETTINGS["customers"]})
+        bench_run.pg_connect = (
+            pg.connect
+        )  # run.py's database helpers now talk to the private cluster
+        bench_run.SETTINGS.update(
+            {
+                "customers": SETTINGS["customers"],
+                "agents": SETTINGS["agents"],
+                "idle_users": 0,
+                "tickets": SETTINGS["customers"],
+            }
+        )
         data = prepare_database(odoo, db, f"faults-{stamp}")
         http_port = free_port(18369)
         gevent_port = free_port(http_port + 1)
         server_log = odoo.log_dir / f"faults-{stamp}-{db}-server.log"
-        server_args = ("-d", db, f"--db-filter=^{db}$", f"--workers={SETTINGS['workers']}",
-                       "--max-cron-threads=0", "--http-interface=127.0.0.1", f"--http-port={http_port}",
-                       f"--gevent-port={gevent_port}", "--log-level=warn")
-        log(f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent {gevent_port}; log: {server_log}")
+        server_args = (
+            "-d",
+            db,
+            f"--db-filter=^{db}$",
+            f"--workers={SETTINGS['workers']}",
+            "--max-cron-threads=0",
+            "--http-interface=127.0.0.1",
+            f"--http-port={http_port}",
+            f"--gevent-port={gevent_port}",
+            "--log-level=warn",
+        )
+        log(
+            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, "
+            f"gevent {gevent_port}; log: {server_log}"
+        )
         server = odoo.start(*server_args, logfile=server_log)
         wait_for_server(server, http_port, gevent_port)
-        run, truth = asyncio.run(drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_port,
-                                       server.pid))
+        run, truth = asyncio.run(
+            drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_port, server.pid)
+        )
         odoo.stop()
         text, lost, duplicated = report(run, truth)
         print(text, flush=True)
@@ -656,7 +812,10 @@ def main():
         with contextlib.suppress(OSError):
             (odoo.state_dir / f"{db}.json").unlink()
         pg.destroy()
-        log(f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, filestore of {db} removed")
+        log(
+            f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, "
+            f"filestore of {db} removed"
+        )
     return exit_code
 
 

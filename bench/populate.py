@@ -120,7 +120,11 @@ def populate_people():
                 {
                     "channel_member_ids": [
                         Command.create(
-                            {"last_interest_dt": now, "partner_id": agent.partner_id.id, "unpin_dt": now}
+                            {
+                                "last_interest_dt": now,
+                                "partner_id": agent.partner_id.id,
+                                "unpin_dt": now,
+                            }
                         ),
                         Command.create({"partner_id": customer.partner_id.id}),
                     ],
@@ -157,7 +161,10 @@ def populate_people():
     # The background tickets' customers: contacts of customer companies.
     partner_count = max(1, background_count() // 5)
     companies = env["res.partner"].create(
-        [{"name": f"Bench Company {i:04d}", "is_company": True} for i in range(max(1, partner_count // 4))]
+        [
+            {"name": f"Bench Company {i:04d}", "is_company": True}
+            for i in range(max(1, partner_count // 4))
+        ]
     )
     env["res.partner"].create(
         [
@@ -170,7 +177,10 @@ def populate_people():
         json.dump(
             {
                 "team_id": team.id,
-                "agents": [{"login": a.login, "user_id": a.id, "partner_id": a.partner_id.id} for a in agents],
+                "agents": [
+                    {"login": a.login, "user_id": a.id, "partner_id": a.partner_id.id}
+                    for a in agents
+                ],
                 "customers": active,
             },
             out,
@@ -226,7 +236,12 @@ def populate_background(share, shares):
         message_vals = []
         for ticket in batch:
             authors = [ticket.partner_id] + ([ticket.user_id.partner_id] if ticket.user_id else [])
-            for author, text in zip(authors, ("The battery does not charge any more.", "I am looking into it.")):
+            # a ticket without an agent has only the customer's message
+            for author, text in zip(
+                authors,
+                ("The battery does not charge any more.", "I am looking into it."),
+                strict=False,
+            ):
                 message_vals.append(
                     {
                         "model": "discuss.channel",

@@ -61,7 +61,9 @@ class TicketPortal(CustomerPortal):
     def _prepare_tickets_domain(self):
         """The tickets listed on /my/tickets; record rules narrow it further
         (own tickets, or the company's when it shares them)."""
-        return [("commercial_partner_id", "=", request.env.user.partner_id.commercial_partner_id.id)]
+        return [
+            ("commercial_partner_id", "=", request.env.user.partner_id.commercial_partner_id.id)
+        ]
 
     def _get_ticket_searchbar_sortings(self):
         return {
@@ -87,7 +89,10 @@ class TicketPortal(CustomerPortal):
         return {
             "all": {"label": request.env._("All"), "domain": []},
             "open": {"label": request.env._("Open"), "domain": [("state", "in", ("new", "open"))]},
-            "resolved": {"label": request.env._("Resolved"), "domain": [("state", "=", "resolved")]},
+            "resolved": {
+                "label": request.env._("Resolved"),
+                "domain": [("state", "=", "resolved")],
+            },
         }
 
     def _get_ticket_selection_labels(self, field_name):
@@ -162,7 +167,9 @@ class TicketPortal(CustomerPortal):
         values.update(
             {
                 "tickets": tickets,
-                "agent_names": {agent.id: agent.livechat_username or agent.name for agent in agents},
+                "agent_names": {
+                    agent.id: agent.livechat_username or agent.name for agent in agents
+                },
                 "page_name": "ticket_list",
                 "default_url": "/my/tickets",
                 "pager": pager,
@@ -259,11 +266,17 @@ class TicketPortal(CustomerPortal):
         attachment access tokens)."""
         # sudo: mail.message - the caller has checked access to the ticket; the
         # customer sees the conversation's public messages only
-        messages = ticket_sudo.channel_id.message_ids.sudo().filtered(
-            lambda message: (message.body or message.attachment_ids)
-            and not message.is_internal
-            and not message.subtype_id.internal
-        ).sorted(lambda message: (message.date, message.id))
+        messages = (
+            ticket_sudo.channel_id.message_ids.sudo()
+            .filtered(
+                lambda message: (
+                    (message.body or message.attachment_ids)
+                    and not message.is_internal
+                    and not message.subtype_id.internal
+                )
+            )
+            .sorted(lambda message: (message.date, message.id))
+        )
 
         today = fields.Datetime.context_timestamp(request.env.user, fields.Datetime.now()).date()
         days = []
@@ -370,7 +383,9 @@ class TicketPortal(CustomerPortal):
     def _prepare_ticket_rating_values(self, ticket_sudo):
         """What the rating part of a resolved ticket's page needs: the rating
         given, or whether the current user (its own customer) may give one."""
-        customer_rating = ticket_sudo._get_customer_rating() if ticket_sudo.state == "resolved" else None
+        customer_rating = (
+            ticket_sudo._get_customer_rating() if ticket_sudo.state == "resolved" else None
+        )
         return {
             "customer_rating": customer_rating,
             "can_rate": (
@@ -395,7 +410,9 @@ class TicketPortal(CustomerPortal):
         except (AccessError, MissingError):
             return None
 
-    @http.route("/my/tickets/<int:ticket_id>", type="http", auth="user", methods=["GET"], website=True)
+    @http.route(
+        "/my/tickets/<int:ticket_id>", type="http", auth="user", methods=["GET"], website=True
+    )
     def portal_my_ticket(self, ticket_id, **kw):
         ticket_sudo = self._get_ticket_or_none(ticket_id)
         if not ticket_sudo:
@@ -476,6 +493,8 @@ class TicketPortal(CustomerPortal):
             with request.env.cr.savepoint():
                 action(ticket_sudo.with_env(request.env))
         except (UserError, ValidationError, AccessError) as error:
-            values = self._prepare_ticket_page_values(ticket_sudo, error=error.args[0], **error_values)
+            values = self._prepare_ticket_page_values(
+                ticket_sudo, error=error.args[0], **error_values
+            )
             return request.render("im_livechat_ticket.portal_my_ticket", values)
         return request.redirect(f"/my/tickets/{ticket_id}#ticket_bottom", code=303)

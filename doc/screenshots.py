@@ -103,7 +103,9 @@ class Browser:
         )
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
         return result.get("result", {}).get("value")
 
     def goto(self, url, wait_for=None, settle=1.5):
@@ -120,7 +122,9 @@ class Browser:
         raise TimeoutError(f"{condition} on {self.evaluate('location.href')}")
 
     def login(self, login, password):
-        self.goto(f"{BASE_URL}/web/login", "document.querySelector('input[name=login]')", settle=0.2)
+        self.goto(
+            f"{BASE_URL}/web/login", "document.querySelector('input[name=login]')", settle=0.2
+        )
         self.evaluate(
             f"""
             document.querySelector('input[name=login]').value = {json.dumps(login)};
@@ -139,7 +143,13 @@ class Browser:
         if full_page:
             metrics = self.call("Page.getLayoutMetrics")
             size = metrics["cssContentSize"]
-            params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+            params["clip"] = {
+                "x": 0,
+                "y": 0,
+                "width": size["width"],
+                "height": size["height"],
+                "scale": 1,
+            }
             params["captureBeyondViewport"] = True
         data = self.call("Page.captureScreenshot", **params)["data"]
         os.makedirs(OUT_DIR, exist_ok=True)
@@ -311,7 +321,9 @@ def agent_pages():
         queue = f"{BASE_URL}/odoo/action-im_livechat_ticket.action_ticket_queue"
         browser.goto(queue, "document.querySelector('.o_kanban_renderer')", settle=3)
         browser.screenshot("agent-queue")
-        browser.goto(f"{queue}?view_type=list", "document.querySelector('.o_list_renderer')", settle=2)
+        browser.goto(
+            f"{queue}?view_type=list", "document.querySelector('.o_list_renderer')", settle=2
+        )
         browser.screenshot("agent-queue-list")
         browser.goto(queue, "document.querySelector('.o_kanban_record')", settle=2)
         browser.evaluate(

@@ -33,9 +33,17 @@ class DiscussChannel(models.Model):
             # pass: every post updates this channel's row, so the second
             # transaction fails to serialise and Odoo retries it, landing here.
             # sudo: mail.message - looking up the caller's own earlier post
-            existing = self.env["mail.message"].sudo().search(
-                [("model", "=", "discuss.channel"), ("res_id", "=", self.id), ("ticket_client_key", "=", client_key)],
-                limit=1,
+            existing = (
+                self.env["mail.message"]
+                .sudo()
+                .search(
+                    [
+                        ("model", "=", "discuss.channel"),
+                        ("res_id", "=", self.id),
+                        ("ticket_client_key", "=", client_key),
+                    ],
+                    limit=1,
+                )
             )
             if existing:
                 return existing.sudo(False)
@@ -59,7 +67,9 @@ class DiscussChannel(models.Model):
 
     def _check_ticket_customer_post(self, ticket, post_values, checked_ids=()):
         if ticket.state == "resolved":
-            raise UserError(self.env._("This ticket was resolved: reopen it to send a new message."))
+            raise UserError(
+                self.env._("This ticket was resolved: reopen it to send a new message.")
+            )
         body = post_values.get("body") or ""
         files = self._get_ticket_raw_files(post_values.get("attachments"))
         ticket._check_customer_message(
@@ -142,10 +152,12 @@ class DiscussChannel(models.Model):
         neither the operator nor an internal user."""
         self.ensure_one()
         members = self.channel_member_ids.filtered(
-            lambda member: member.partner_id
-            and member.partner_id != self.livechat_operator_id
-            and member.partner_id.user_ids
-            and all(user.share for user in member.partner_id.user_ids)
+            lambda member: (
+                member.partner_id
+                and member.partner_id != self.livechat_operator_id
+                and member.partner_id.user_ids
+                and all(user.share for user in member.partner_id.user_ids)
+            )
         )
         return members[:1].partner_id
 
@@ -159,7 +171,9 @@ class DiscussChannel(models.Model):
         existing = self.sudo().livechat_ticket_ids[:1]
         if existing:
             raise UserError(
-                self.env._("This conversation already is ticket %(ticket)s.", ticket=existing.display_name)
+                self.env._(
+                    "This conversation already is ticket %(ticket)s.", ticket=existing.display_name
+                )
             )
         customer = self._get_ticket_customer()
         if not customer:
@@ -172,7 +186,11 @@ class DiscussChannel(models.Model):
         Ticket = self.env["im_livechat.ticket"]
         team = self.livechat_channel_id or Ticket._default_livechat_channel_id()
         first = self.message_ids.filtered(lambda m: m.message_type == "comment").sorted("id")[:1]
-        subject = subject or (first and first.preview) or self.env._("Live chat with %(name)s", name=customer.name)
+        subject = (
+            subject
+            or (first and first.preview)
+            or self.env._("Live chat with %(name)s", name=customer.name)
+        )
         agent = self.env.user
         # sudo: discuss.channel - the operator converts the session they work in
         self.sudo().write({"livechat_active": True, "allow_public_upload": True})

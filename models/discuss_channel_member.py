@@ -9,6 +9,9 @@ class DiscussChannelMember(models.Model):
         # Live chat hides its anonymous visitors' details; both parties of a
         # ticket are signed in, so each sees the other's name and presence.
         # sudo: im_livechat.ticket - whether the member's channel is a ticket's
-        if self.channel_id.channel_type == "livechat" and self.channel_id.sudo().livechat_ticket_ids:
+        if (
+            self.channel_id.channel_type == "livechat"
+            and self.channel_id.sudo().livechat_ticket_ids
+        ):
             fields = list(fields) + [name for name in ("name", "im_status") if name not in fields]
         return fields

@@ -12,7 +12,6 @@ class ImLivechatChannel(models.Model):
             ("round_robin", "Round robin"),
             ("balanced", "Balanced"),
         ],
-        string="Ticket Assignment",
         default="default",
         required=True,
         help="How new tickets of this team get their agent.\n"
@@ -50,7 +49,9 @@ class ImLivechatChannel(models.Model):
     ticket_manager_id = fields.Many2one(
         "res.users",
         string="Team Manager",
-        domain=lambda self: [("groups_id", "in", self.env.ref("im_livechat.im_livechat_group_user").id)],
+        domain=lambda self: [
+            ("groups_id", "in", self.env.ref("im_livechat.im_livechat_group_user").id)
+        ],
         help="Follows up on poor ratings: a rating of 1 or 2 gives this person an activity.",
     )
     ticket_reopen_days = fields.Integer(
@@ -156,10 +157,14 @@ class ImLivechatChannel(models.Model):
         return (online - self._agents_at_capacity(online)).sorted("id")
 
     def _get_open_ticket_counts(self, users):
-        groups = self.env["im_livechat.ticket"].sudo()._read_group(
-            [("user_id", "in", users.ids), ("state", "!=", "resolved")],
-            ["user_id"],
-            ["__count"],
+        groups = (
+            self.env["im_livechat.ticket"]
+            .sudo()
+            ._read_group(
+                [("user_id", "in", users.ids), ("state", "!=", "resolved")],
+                ["user_id"],
+                ["__count"],
+            )
         )
         counts = dict.fromkeys(users.ids, 0)
         counts.update({user.id: count for user, count in groups})
@@ -182,8 +187,16 @@ class ImLivechatChannel(models.Model):
         # sudo: ir.sequence - the team's round robin counter, moved by whoever creates a ticket
         sequence = self.sudo().ticket_turn_sequence_id
         if not sequence:
-            sequence = self.env["ir.sequence"].sudo().create(
-                {"name": f"Ticket turns: {self.name}", "implementation": "standard", "padding": 0}
+            sequence = (
+                self.env["ir.sequence"]
+                .sudo()
+                .create(
+                    {
+                        "name": f"Ticket turns: {self.name}",
+                        "implementation": "standard",
+                        "padding": 0,
+                    }
+                )
             )
             # sudo: im_livechat.channel - linking the counter, once per team
             self.sudo().ticket_turn_sequence_id = sequence
@@ -196,12 +209,16 @@ class ImLivechatChannel(models.Model):
         assigned = self.env["im_livechat.ticket"]
         for team in self:
             # sudo: im_livechat.ticket - the queue is served whatever the caller may read
-            waiting = self.env["im_livechat.ticket"].sudo().search(
-                [
-                    ("livechat_channel_id", "=", team.id),
-                    ("user_id", "=", False),
-                    ("state", "!=", "resolved"),
-                ]
+            waiting = (
+                self.env["im_livechat.ticket"]
+                .sudo()
+                .search(
+                    [
+                        ("livechat_channel_id", "=", team.id),
+                        ("user_id", "=", False),
+                        ("state", "!=", "resolved"),
+                    ]
+                )
             )
             if agent and not team._may_take_waiting_ticket(agent):
                 continue
@@ -231,23 +248,31 @@ class ImLivechatChannel(models.Model):
     def _cron_assign_waiting_tickets(self):
         """Serve the queue of every team, e.g. when operators came online,
         and move tickets whose agent did not answer in time."""
-        teams = self.search([("ticket_ids.user_id", "=", False), ("ticket_ids.state", "!=", "resolved")])
+        teams = self.search(
+            [("ticket_ids.user_id", "=", False), ("ticket_ids.state", "!=", "resolved")]
+        )
         teams._assign_waiting_tickets()
         self.search([("ticket_reassign_minutes", ">", 0)])._reassign_unanswered_tickets()
 
     def _reassign_unanswered_tickets(self):
         reassigned = self.env["im_livechat.ticket"]
-        for team in self.filtered(lambda t: t.ticket_reassign_minutes > 0 and t.ticket_assignment != "default"):
+        for team in self.filtered(
+            lambda t: t.ticket_reassign_minutes > 0 and t.ticket_assignment != "default"
+        ):
             deadline = fields.Datetime.now() - timedelta(minutes=team.ticket_reassign_minutes)
             # sudo: im_livechat.ticket - the queue is served whatever the caller may read
-            late = self.env["im_livechat.ticket"].sudo().search(
-                [
-                    ("livechat_channel_id", "=", team.id),
-                    ("state", "=", "new"),
-                    ("user_id", "!=", False),
-                    ("first_response_date", "=", False),
-                    ("assign_date", "<", deadline),
-                ]
+            late = (
+                self.env["im_livechat.ticket"]
+                .sudo()
+                .search(
+                    [
+                        ("livechat_channel_id", "=", team.id),
+                        ("state", "=", "new"),
+                        ("user_id", "!=", False),
+                        ("first_response_date", "=", False),
+                        ("assign_date", "<", deadline),
+                    ]
+                )
             )
             for ticket in late:
                 previous = ticket.user_id
@@ -257,7 +282,8 @@ class ImLivechatChannel(models.Model):
                 ticket.user_id = agent
                 ticket._post_notice(
                     self.env._(
-                        "%(previous)s did not answer within %(minutes)s minutes: %(agent)s takes over.",
+                        "%(previous)s did not answer within %(minutes)s minutes: "
+                        "%(agent)s takes over.",
                         previous=previous.name,
                         minutes=team.ticket_reassign_minutes,
                         agent=agent.name,

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import psycopg2.errors
-
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -293,7 +292,7 @@ class ImLivechatTicket(models.Model):
         )
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        # every ticket gets its own page: the mixin's placeholder is not needed
         for ticket in self:
             ticket.access_url = f"/my/tickets/{ticket.id}"
 
@@ -511,9 +510,17 @@ class ImLivechatTicket(models.Model):
             )
             ticket.sla_success = bool(
                 ticket.resolved_date
-                and (not ticket.sla_response_deadline
-                     or (ticket.first_response_date and ticket.first_response_date <= ticket.sla_response_deadline))
-                and (not ticket.sla_resolution_deadline or ticket.resolved_date <= ticket.sla_resolution_deadline)
+                and (
+                    not ticket.sla_response_deadline
+                    or (
+                        ticket.first_response_date
+                        and ticket.first_response_date <= ticket.sla_response_deadline
+                    )
+                )
+                and (
+                    not ticket.sla_resolution_deadline
+                    or ticket.resolved_date <= ticket.sla_resolution_deadline
+                )
             )
             ticket.sla_success_rate = 100.0 if ticket.sla_success else 0.0
             ticket.sla_target_missed = bool(
@@ -589,7 +596,9 @@ class ImLivechatTicket(models.Model):
         for vals in vals_list:
             first_messages.append(vals.pop("first_message", False))
             if not vals.get("reference") or vals["reference"] == "/":
-                vals["reference"] = self.env["ir.sequence"].next_by_code("im_livechat.ticket") or "/"
+                vals["reference"] = (
+                    self.env["ir.sequence"].next_by_code("im_livechat.ticket") or "/"
+                )
             if not vals.get("user_id"):
                 team = self.env["im_livechat.channel"].browse(
                     vals.get("livechat_channel_id") or self._default_livechat_channel_id().id
@@ -607,7 +616,8 @@ class ImLivechatTicket(models.Model):
                     Markup(self.env._("Ticket %(reference)s created: follow it on %(link)s."))
                     % {
                         "reference": ticket.reference,
-                        "link": Markup('<a href="/my/tickets/%s">%s</a>') % (ticket.id, ticket.reference),
+                        "link": Markup('<a href="/my/tickets/%s">%s</a>')
+                        % (ticket.id, ticket.reference),
                     }
                 )
         tickets._send_ticket_event("created")
@@ -620,7 +630,9 @@ class ImLivechatTicket(models.Model):
             for ticket in self:
                 if ticket.partner_id.id != vals["partner_id"] and ticket.channel_id:
                     raise UserError(
-                        self.env._("The customer of a ticket cannot change once it has a conversation.")
+                        self.env._(
+                            "The customer of a ticket cannot change once it has a conversation."
+                        )
                     )
         agents_before = {ticket: ticket.user_id for ticket in self}
         result = super().write(vals)
@@ -640,7 +652,9 @@ class ImLivechatTicket(models.Model):
         for ticket in self:
             if ticket.state == "resolved":
                 raise UserError(
-                    self.env._("Ticket %(reference)s is already resolved.", reference=ticket.reference)
+                    self.env._(
+                        "Ticket %(reference)s is already resolved.", reference=ticket.reference
+                    )
                 )
         self.write({"state": "resolved", "resolved_date": fields.Datetime.now()})
         for ticket in self:
@@ -664,7 +678,8 @@ class ImLivechatTicket(models.Model):
             if ticket.state != "resolved":
                 raise UserError(
                     self.env._(
-                        "Ticket %(reference)s is not resolved: only a resolved ticket can be reopened.",
+                        "Ticket %(reference)s is not resolved: "
+                        "only a resolved ticket can be reopened.",
                         reference=ticket.reference,
                     )
                 )
@@ -750,9 +765,7 @@ class ImLivechatTicket(models.Model):
             raise UserError(self.env._("This ticket is not resolved: it is still being worked on."))
         if not self.can_customer_reopen:
             raise UserError(
-                self.env._(
-                    "This ticket can no longer be reopened: please open a new ticket."
-                )
+                self.env._("This ticket can no longer be reopened: please open a new ticket.")
             )
         # sudo: im_livechat.ticket - customers reopen through this checked path only
         return self.sudo().action_reopen()
@@ -787,7 +800,15 @@ class ImLivechatTicket(models.Model):
             lambda rating: rating.consumed and rating.partner_id == self.partner_id
         )[:1]
 
-    def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
+    def rating_apply(
+        self,
+        rate,
+        token=None,
+        rating=None,
+        feedback=None,
+        subtype_xmlid=None,
+        notify_delay_send=False,
+    ):
         rating = super().rating_apply(
             rate,
             token=token,
@@ -807,7 +828,11 @@ class ImLivechatTicket(models.Model):
         """A poor rating asks the team's manager to follow up."""
         for ticket in self:
             team = ticket.livechat_channel_id
-            manager = team.ticket_manager_id or team.ticket_default_user_id or self.env.ref("base.user_admin")
+            manager = (
+                team.ticket_manager_id
+                or team.ticket_default_user_id
+                or self.env.ref("base.user_admin")
+            )
             # sudo: mail.activity - scheduled for the manager whoever rated
             ticket.sudo().activity_schedule(
                 "mail.mail_activity_data_todo",
@@ -863,7 +888,10 @@ class ImLivechatTicket(models.Model):
         if request_key:
             # sudo: im_livechat.ticket - the caller's own earlier submit
             existing = self.sudo().search(
-                [("partner_id", "=", self.env.user.partner_id.id), ("portal_request_key", "=", request_key)],
+                [
+                    ("partner_id", "=", self.env.user.partner_id.id),
+                    ("portal_request_key", "=", request_key),
+                ],
                 limit=1,
             )
             if existing:
@@ -893,14 +921,21 @@ class ImLivechatTicket(models.Model):
         vals["portal_request_key"] = request_key
         try:
             with self.env.cr.savepoint():
-                # sudo: im_livechat.ticket - customers have no create right; values are checked above
-                ticket = self.sudo().with_context(im_livechat_ticket_first_message_follows=True).create(vals)
+                # sudo: im_livechat.ticket - customers have no create right;
+                # the values are checked above
+                ticket = (
+                    self.sudo()
+                    .with_context(im_livechat_ticket_first_message_follows=True)
+                    .create(vals)
+                )
         except psycopg2.errors.UniqueViolation as error:
             if request_key and "portal_request_key" in str(error):
                 # The same form submitted twice at once: the other request
                 # created the ticket. Retry like any serialisation conflict;
                 # the retried request finds that ticket above.
-                raise psycopg2.errors.SerializationFailure("duplicate ticket form submit") from error
+                raise psycopg2.errors.SerializationFailure(
+                    "duplicate ticket form submit"
+                ) from error
             raise
         ticket.with_env(self.env)._post_customer_message(
             message, attachments, checked_mimetypes=mimetypes
@@ -922,8 +957,10 @@ class ImLivechatTicket(models.Model):
         "tickets"), from ``im_livechat_ticket.rate_limit_<kind>`` ("30/60");
         None when disabled ("0")."""
         # sudo: ir.config_parameter - reading a non-sensitive limit
-        value = self.env["ir.config_parameter"].sudo().get_param(
-            f"im_livechat_ticket.rate_limit_{kind}", DEFAULT_RATE_LIMITS[kind]
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(f"im_livechat_ticket.rate_limit_{kind}", DEFAULT_RATE_LIMITS[kind])
         )
         try:
             count, _sep, seconds = str(value).partition("/")
@@ -946,16 +983,22 @@ class ImLivechatTicket(models.Model):
         partner = self.env.user.partner_id
         if kind == "tickets":
             # sudo: im_livechat.ticket - counting the caller's own tickets
-            used = self.sudo().search_count([("partner_id", "=", partner.id), ("create_date", ">=", since)])
+            used = self.sudo().search_count(
+                [("partner_id", "=", partner.id), ("create_date", ">=", since)]
+            )
         else:
             # sudo: mail.message - counting the caller's own messages in ticket conversations
-            used = self.env["mail.message"].sudo().search_count(
-                [
-                    ("author_id", "=", partner.id),
-                    ("model", "=", "discuss.channel"),
-                    ("message_type", "=", "comment"),
-                    ("create_date", ">=", since),
-                ]
+            used = (
+                self.env["mail.message"]
+                .sudo()
+                .search_count(
+                    [
+                        ("author_id", "=", partner.id),
+                        ("model", "=", "discuss.channel"),
+                        ("message_type", "=", "comment"),
+                        ("create_date", ">=", since),
+                    ]
+                )
             )
         if used >= count:
             raise UserError(
@@ -1120,7 +1163,9 @@ class ImLivechatTicket(models.Model):
                             "res_model": "mail.compose.message",
                             "res_id": 0,
                         }
-                        for (filename, content), mimetype in zip(attachments, mimetypes, strict=True)
+                        for (filename, content), mimetype in zip(
+                            attachments, mimetypes, strict=True
+                        )
                     ]
                 )
                 .ids
@@ -1210,7 +1255,9 @@ class ImLivechatTicket(models.Model):
             "user_id": self.user_id.id or False,
             "channel_id": self.channel_id.id or False,
             "create_date": fields.Datetime.to_string(self.create_date),
-            "resolved_date": fields.Datetime.to_string(self.resolved_date) if self.resolved_date else False,
+            "resolved_date": fields.Datetime.to_string(self.resolved_date)
+            if self.resolved_date
+            else False,
         }
 
     def _demo_post_reply(self, user_id, body):

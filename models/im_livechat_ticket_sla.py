@@ -20,11 +20,13 @@ class ImLivechatTicketSla(models.Model):
     )
     first_response_hours = fields.Float(
         "First Response (working hours)",
-        help="Working hours of the team's calendar within which an agent must first answer (0: no target).",
+        help="Working hours of the team's calendar within which an agent must first answer "
+        "(0: no target).",
     )
     resolution_hours = fields.Float(
         "Resolution (working hours)",
-        help="Working hours of the team's calendar within which the ticket must be resolved (0: no target).",
+        help="Working hours of the team's calendar within which the ticket must be resolved "
+        "(0: no target).",
     )
 
     _sql_constraints = [

@@ -13,7 +13,6 @@ class MailMessage(models.Model):
     )
 
     def init(self):
-        super().init()
         # one message per key and conversation; partial so it costs nothing
         # for the messages that have no key (all but ticket conversations)
         self.env.cr.execute(
@@ -23,3 +22,4 @@ class MailMessage(models.Model):
              WHERE ticket_client_key IS NOT NULL
             """
         )
+        return super().init()

@@ -8,7 +8,9 @@ class ResPartner(models.Model):
         "Share Support Tickets",
         help="Employees of this customer company see each other's support tickets on the portal.",
     )
-    livechat_ticket_ids = fields.One2many("im_livechat.ticket", "partner_id", string="Support Tickets")
+    livechat_ticket_ids = fields.One2many(
+        "im_livechat.ticket", "partner_id", string="Support Tickets"
+    )
     livechat_ticket_count = fields.Integer("Tickets", compute="_compute_livechat_ticket_count")
 
     def _compute_livechat_ticket_count(self):

@@ -55,7 +55,9 @@ class TicketFixtures:
         ticket = (
             cls.env["im_livechat.ticket"]
             .with_user(customer)
-            ._portal_create_ticket(name, message, vals.pop("priority", None), vals.pop("attachments", ()))
+            ._portal_create_ticket(
+                name, message, vals.pop("priority", None), vals.pop("attachments", ())
+            )
         )
         return ticket.with_env(cls.env)
 

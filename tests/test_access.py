@@ -12,8 +12,12 @@ class TestTicketAccess(TicketCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ticket_a = cls._new_ticket(cls.customer_a, "A's bike", "A's secret", attachments=[("a.png", PNG)])
-        cls.ticket_b = cls._new_ticket(cls.customer_b, "B's bike", "B's secret", attachments=[("b.png", PNG)])
+        cls.ticket_a = cls._new_ticket(
+            cls.customer_a, "A's bike", "A's secret", attachments=[("a.png", PNG)]
+        )
+        cls.ticket_b = cls._new_ticket(
+            cls.customer_b, "B's bike", "B's secret", attachments=[("b.png", PNG)]
+        )
         cls.attachment_b = cls.ticket_b.channel_id.message_ids.attachment_ids
 
     def test_customer_sees_only_own_tickets(self):
@@ -51,12 +55,16 @@ class TestTicketAccess(TicketCommon):
         with self.assertRaises(AccessError):
             messages_b.with_user(self.customer_a).read(["body"])
         self.assertFalse(
-            self.env["mail.message"].with_user(self.customer_a).search([("id", "in", messages_b.ids)])
+            self.env["mail.message"]
+            .with_user(self.customer_a)
+            .search([("id", "in", messages_b.ids)])
         )
         with self.assertRaises(AccessError):
             self.attachment_b.with_user(self.customer_a).read(["datas"])
         with self.assertRaises(AccessError):
-            self.env["ir.attachment"].with_user(self.customer_a).search([("id", "=", self.attachment_b.id)])
+            self.env["ir.attachment"].with_user(self.customer_a).search(
+                [("id", "=", self.attachment_b.id)]
+            )
         # the own conversation and its messages stay readable (portal users
         # never read ir.attachment through the ORM: files go through routes)
         own = self.ticket_a.channel_id.with_user(self.customer_a)
@@ -99,7 +107,9 @@ class TestTicketAccess(TicketCommon):
 
     def test_agents_read_every_ticket_and_its_conversation(self):
         # agent_2 is not assigned to (nor a member of) ticket_a's conversation
-        self.assertNotIn(self.agent_2.partner_id, self.ticket_a.channel_id.channel_member_ids.partner_id)
+        self.assertNotIn(
+            self.agent_2.partner_id, self.ticket_a.channel_id.channel_member_ids.partner_id
+        )
         tickets = self.env["im_livechat.ticket"].with_user(self.agent_2).search([])
         self.assertIn(self.ticket_a, tickets)
         self.assertIn(self.ticket_b, tickets)

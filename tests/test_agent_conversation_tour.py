@@ -60,7 +60,9 @@ class TestAgentConversationTour(HttpCase):
         )
         self.assertEqual(len(replies), 1)
         self.assertIn("please send me a photo", replies.body)
-        self.assertTrue(replies.ticket_client_key, "the web client keys its posts (retries store once)")
+        self.assertTrue(
+            replies.ticket_client_key, "the web client keys its posts (retries store once)"
+        )
         self.assertEqual(self.ticket.state, "open")
         self.assertTrue(self.ticket.first_response_date)
 

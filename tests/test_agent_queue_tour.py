@@ -80,7 +80,8 @@ class TestAgentQueueTour(WebsocketCase):
         cls.waiting = new("Pedal loose", agent=cls.env["res.users"])  # waiting for an agent
         cls.env.flush_all()
         cls.env.cr.execute(
-            "UPDATE im_livechat_ticket SET sla_response_deadline = now() at time zone 'UTC' - interval '1 hour'"
+            "UPDATE im_livechat_ticket"
+            " SET sla_response_deadline = now() at time zone 'UTC' - interval '1 hour'"
             " WHERE id = %s",
             [cls.late.id],
         )
@@ -91,7 +92,14 @@ class TestAgentQueueTour(WebsocketCase):
         counts = self.env["im_livechat.ticket"].with_user(self.agent).get_queue_dashboard()
         self.assertEqual(
             counts,
-            {"waiting": 1, "my_open": 2, "urgent": 1, "sla_at_risk": 1, "sla_breached": 1, "resolved_today": 1},
+            {
+                "waiting": 1,
+                "my_open": 2,
+                "urgent": 1,
+                "sla_at_risk": 1,
+                "sla_breached": 1,
+                "resolved_today": 1,
+            },
         )
         # The browser shows the queue and took the waiting ticket: now a
         # customer opens a new one. (Taking is a distinct server call that
@@ -115,11 +123,15 @@ class TestAgentQueueTour(WebsocketCase):
                 deadline = time.monotonic() + READY_TIMEOUT
                 while not ticket_taken.wait(0.2):
                     if tour_over.is_set() or time.monotonic() > deadline:
-                        _logger.error("the tour never took the waiting ticket: no live ticket created")
+                        _logger.error(
+                            "the tour never took the waiting ticket: no live ticket created"
+                        )
                         return
                 # the agent's websocket listens to the agents' group (it did long ago)
                 deadline = time.monotonic() + READY_TIMEOUT
-                while not dispatch._channels_to_ws.get(group_channel) and time.monotonic() < deadline:
+                while (
+                    not dispatch._channels_to_ws.get(group_channel) and time.monotonic() < deadline
+                ):
                     time.sleep(0.1)
                 # let the queue reload after taking, so that only the bus can
                 # bring the new ticket to the screen
@@ -128,12 +140,16 @@ class TestAgentQueueTour(WebsocketCase):
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
                     customer = env["res.users"].browse(self.customer.id)
-                    ticket = env["im_livechat.ticket"].with_user(customer)._portal_create_ticket(
-                        LIVE_SUBJECT, "It squeaks at every turn of the pedals."
+                    ticket = (
+                        env["im_livechat.ticket"]
+                        .with_user(customer)
+                        ._portal_create_ticket(
+                            LIVE_SUBJECT, "It squeaks at every turn of the pedals."
+                        )
                     )
                     created["id"] = ticket.id
                     # writes the bus notifications (precommit), as a commit would
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                 # what PostgreSQL's NOTIFY does after a commit in production
                 for websocket in list(dispatch._channels_to_ws.get(group_channel, ())):
                     websocket.trigger_notification_dispatching()

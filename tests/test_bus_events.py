@@ -48,7 +48,9 @@ class TestTicketBusEvents(TicketFixtures, WebsocketCase):
             ticket = self._new_ticket(self.customer_a, "Flat tyre", priority="2")
         self._dispatch()
         for websocket in (agent_socket, customer_socket):
-            created = [m for m in self._receive(websocket) if m["type"] == "im_livechat.ticket/created"]
+            created = [
+                m for m in self._receive(websocket) if m["type"] == "im_livechat.ticket/created"
+            ]
             self.assertEqual(len(created), 1)
             payload = created[0]["payload"]
             self.assertEqual(payload["id"], ticket.id)
@@ -65,12 +67,16 @@ class TestTicketBusEvents(TicketFixtures, WebsocketCase):
         with self.registry.test_lock:
             ticket.priority = "3"
         self._dispatch()
-        updated = [m for m in self._receive(agent_socket) if m["type"] == "im_livechat.ticket/updated"]
+        updated = [
+            m for m in self._receive(agent_socket) if m["type"] == "im_livechat.ticket/updated"
+        ]
         self.assertEqual([m["payload"]["priority"] for m in updated], ["3"])
         with self.registry.test_lock:
             ticket.action_resolve()
         self._dispatch()
-        resolved = [m for m in self._receive(agent_socket) if m["type"] == "im_livechat.ticket/resolved"]
+        resolved = [
+            m for m in self._receive(agent_socket) if m["type"] == "im_livechat.ticket/resolved"
+        ]
         self.assertEqual(len(resolved), 1)
         self.assertEqual(resolved[0]["payload"]["state"], "resolved")
         self.assertTrue(resolved[0]["payload"]["resolved_date"])

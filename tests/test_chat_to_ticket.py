@@ -27,12 +27,16 @@ class TestChatToTicket(TicketCommon):
             body="My saddle squeaks", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
         cls.chat.with_user(cls.agent).message_post(
-            body="Let me open a ticket for that", message_type="comment", subtype_xmlid="mail.mt_comment"
+            body="Let me open a ticket for that",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
 
     def test_ticket_command_converts_the_chat(self):
         history = self.chat.message_ids
-        ticket_id = self.chat.with_user(self.agent).execute_command_ticket(body="/ticket Squeaky saddle")
+        ticket_id = self.chat.with_user(self.agent).execute_command_ticket(
+            body="/ticket Squeaky saddle"
+        )
         ticket = self.env["im_livechat.ticket"].browse(ticket_id)
         self.assertEqual(ticket.name, "Squeaky saddle")
         self.assertEqual(ticket.channel_id, self.chat, "the conversation is kept, not copied")
@@ -40,11 +44,17 @@ class TestChatToTicket(TicketCommon):
         self.assertEqual(ticket.user_id, self.agent)
         self.assertEqual(ticket.livechat_channel_id, self.team)
         self.assertLessEqual(history, self.chat.message_ids, "history kept")
-        self.assertIn(f"/my/tickets/{ticket.id}", self.chat.message_ids[0].body, "customer told where to follow")
+        self.assertIn(
+            f"/my/tickets/{ticket.id}",
+            self.chat.message_ids[0].body,
+            "customer told where to follow",
+        )
         self.assertTrue(self.chat.allow_public_upload)
         # the customer now finds it on the portal
         self.assertEqual(
-            self.env["im_livechat.ticket"].with_user(self.customer_a).search([("channel_id", "=", self.chat.id)]),
+            self.env["im_livechat.ticket"]
+            .with_user(self.customer_a)
+            .search([("channel_id", "=", self.chat.id)]),
             ticket,
         )
 
@@ -52,8 +62,12 @@ class TestChatToTicket(TicketCommon):
         ticket_id = self.chat.with_user(self.agent).execute_command_ticket(body="/ticket")
         ticket = self.env["im_livechat.ticket"].browse(ticket_id)
         self.assertEqual(ticket.name, "My saddle squeaks")
-        self.assertFalse(self.chat.with_user(self.agent).execute_command_ticket(body="/ticket again"))
-        self.assertEqual(self.env["im_livechat.ticket"].search_count([("channel_id", "=", self.chat.id)]), 1)
+        self.assertFalse(
+            self.chat.with_user(self.agent).execute_command_ticket(body="/ticket again")
+        )
+        self.assertEqual(
+            self.env["im_livechat.ticket"].search_count([("channel_id", "=", self.chat.id)]), 1
+        )
 
     def test_guest_chat_cannot_become_a_ticket(self):
         guest = self.env["mail.guest"].create({"name": "Visitor 42"})
@@ -71,5 +85,7 @@ class TestChatToTicket(TicketCommon):
         self.assertFalse(chat.livechat_ticket_ids)
 
     def test_only_operators_convert(self):
-        self.assertFalse(self.chat.with_user(self.customer_a).execute_command_ticket(body="/ticket"))
+        self.assertFalse(
+            self.chat.with_user(self.customer_a).execute_command_ticket(body="/ticket")
+        )
         self.assertFalse(self.chat.livechat_ticket_ids)

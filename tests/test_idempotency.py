@@ -12,22 +12,33 @@ class TestTicketIdempotency(TicketCommon):
         ticket = self._new_ticket(self.customer_a)
         channel = ticket.channel_id.with_user(self.customer_a)
         first = channel.message_post(
-            body="Only once", message_type="comment", subtype_xmlid="mail.mt_comment", ticket_client_key="k-1"
+            body="Only once",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            ticket_client_key="k-1",
         )
         again = channel.message_post(
-            body="Only once", message_type="comment", subtype_xmlid="mail.mt_comment", ticket_client_key="k-1"
+            body="Only once",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            ticket_client_key="k-1",
         )
         self.assertEqual(first, again)
         self.assertEqual(first.ticket_client_key, "k-1")
         bodies = ticket.channel_id.message_ids.mapped("body")
         self.assertEqual(sum("Only once" in body for body in bodies), 1)
         other = channel.message_post(
-            body="Only once", message_type="comment", subtype_xmlid="mail.mt_comment", ticket_client_key="k-2"
+            body="Only once",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            ticket_client_key="k-2",
         )
         self.assertNotEqual(other, first, "another key is another message")
 
     def test_client_key_is_an_allowed_post_param(self):
-        self.assertIn("ticket_client_key", self.env["discuss.channel"]._get_allowed_message_post_params())
+        self.assertIn(
+            "ticket_client_key", self.env["discuss.channel"]._get_allowed_message_post_params()
+        )
 
     def test_same_form_key_creates_one_ticket(self):
         Ticket = self.env["im_livechat.ticket"].with_user(self.customer_a)
@@ -35,10 +46,14 @@ class TestTicketIdempotency(TicketCommon):
         again = Ticket._portal_create_ticket("Brakes", "They squeal", request_key="form-1")
         self.assertEqual(first, again)
         self.assertEqual(Ticket.search_count([("name", "=", "Brakes")]), 1)
-        self.assertEqual(len(first.channel_id.message_ids.filtered(lambda m: m.message_type == "comment")), 1)
+        self.assertEqual(
+            len(first.channel_id.message_ids.filtered(lambda m: m.message_type == "comment")), 1
+        )
         # another customer may use the same key (keys are per customer)
-        other = self.env["im_livechat.ticket"].with_user(self.customer_b)._portal_create_ticket(
-            "Brakes", "Mine too", request_key="form-1"
+        other = (
+            self.env["im_livechat.ticket"]
+            .with_user(self.customer_b)
+            ._portal_create_ticket("Brakes", "Mine too", request_key="form-1")
         )
         self.assertNotEqual(other, first)
 
@@ -50,16 +65,22 @@ class TestTicketRateLimits(TicketCommon):
         ticket = self._new_ticket(self.customer_a)  # its first message counts
         channel = ticket.channel_id.with_user(self.customer_a)
         for i in range(2):
-            channel.message_post(body=f"msg {i}", message_type="comment", subtype_xmlid="mail.mt_comment")
+            channel.message_post(
+                body=f"msg {i}", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
         with self.assertRaisesRegex(UserError, "too fast"):
-            channel.message_post(body="one too many", message_type="comment", subtype_xmlid="mail.mt_comment")
+            channel.message_post(
+                body="one too many", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
         # agents are never limited
         ticket.channel_id.with_user(self.agent).message_post(
             body="agent reply", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
         # "0" disables the limit
         self.env["ir.config_parameter"].set_param("im_livechat_ticket.rate_limit_messages", "0")
-        channel.message_post(body="now fine", message_type="comment", subtype_xmlid="mail.mt_comment")
+        channel.message_post(
+            body="now fine", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
 
     def test_ticket_rate_limit(self):
         self.env["ir.config_parameter"].set_param("im_livechat_ticket.rate_limit_tickets", "2/3600")

@@ -73,7 +73,9 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
         self.assertIn(self.agent.partner_id, channel.channel_member_ids.partner_id)
         # the agent answered: nothing is unread for them
         channel.with_user(self.agent).message_post(
-            body=plaintext2html(AGENT_REPLY), message_type="comment", subtype_xmlid="mail.mt_comment"
+            body=plaintext2html(AGENT_REPLY),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
         self.env.invalidate_all()
         self.assertEqual(ticket.agent_unread_count, 0, "the agent has read everything")
@@ -116,12 +118,14 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
         def post_customer_message_once_ready():
             try:
                 deadline = time.monotonic() + READY_TIMEOUT
-                while not (showed_mine_again.is_set() and dispatch._channels_to_ws.get(bus_channel)):
+                while not (
+                    showed_mine_again.is_set() and dispatch._channels_to_ws.get(bus_channel)
+                ):
                     if tour_over.is_set() or time.monotonic() > deadline:
                         _logger.error(
-                            "the tour never showed the waiting tickets then its own again with the"
-                            " agent's websocket following the conversation (waiting: %s, mine again:"
-                            " %s, subscribed: %s): no customer message posted",
+                            "the tour never showed the waiting tickets then its own again with"
+                            " the agent's websocket following the conversation (waiting: %s,"
+                            " mine again: %s, subscribed: %s): no customer message posted",
                             showed_waiting.is_set(),
                             showed_mine_again.is_set(),
                             bool(dispatch._channels_to_ws.get(bus_channel)),
@@ -145,7 +149,7 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
                     )
                     result["message_id"] = message.id
                     # writes the bus notifications (precommit), as a commit would
-                    cr.commit()
+                    cr.commit()  # pylint: disable=invalid-commit
                 # what PostgreSQL's NOTIFY does after a commit in production
                 for websocket in list(dispatch._channels_to_ws.get(bus_channel, ())):
                     websocket.trigger_notification_dispatching()
@@ -183,7 +187,11 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
 
     def _ratings(self, ticket):
         return self.env["rating.rating"].search(
-            [("res_model", "=", "im_livechat.ticket"), ("res_id", "=", ticket.id), ("consumed", "=", True)]
+            [
+                ("res_model", "=", "im_livechat.ticket"),
+                ("res_id", "=", ticket.id),
+                ("consumed", "=", True),
+            ]
         )
 
     def test_customer_rates_resolved_ticket(self):

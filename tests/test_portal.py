@@ -34,7 +34,9 @@ class TestTicketPortal(HttpCase):
             name="Ada Agent",
         )
         cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.team.write({"user_ids": [Command.link(cls.agent.id)], "ticket_default_user_id": cls.agent.id})
+        cls.team.write(
+            {"user_ids": [Command.link(cls.agent.id)], "ticket_default_user_id": cls.agent.id}
+        )
 
         cls.company_1 = cls.env["res.partner"].create({"name": "Bikes & Co", "is_company": True})
         cls.company_2 = cls.env["res.partner"].create({"name": "Scooters Ltd", "is_company": True})
@@ -53,12 +55,16 @@ class TestTicketPortal(HttpCase):
             parent_id=cls.company_2.id,
         )
         Ticket = cls.env["im_livechat.ticket"]
-        cls.ticket_a = Ticket.with_user(cls.customer_a)._portal_create_ticket(
-            "Squeaky brakes", "My brakes squeak when it rains.", "1"
-        ).sudo()
-        cls.ticket_b = Ticket.with_user(cls.customer_b)._portal_create_ticket(
-            "Flat battery", "The battery is empty after one hour.", "3"
-        ).sudo()
+        cls.ticket_a = (
+            Ticket.with_user(cls.customer_a)
+            ._portal_create_ticket("Squeaky brakes", "My brakes squeak when it rains.", "1")
+            .sudo()
+        )
+        cls.ticket_b = (
+            Ticket.with_user(cls.customer_b)
+            ._portal_create_ticket("Flat battery", "The battery is empty after one hour.", "3")
+            .sudo()
+        )
 
     # ------------------------------------------------------------
     # Helpers
@@ -157,7 +163,9 @@ class TestTicketPortal(HttpCase):
 
     def test_list_marks_unread_tickets(self):
         self.ticket_a.channel_id.with_user(self.agent).message_post(
-            body="Could you send a picture?", message_type="comment", subtype_xmlid="mail.mt_comment"
+            body="Could you send a picture?",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
         self._login(self.customer_a)
         response = self.url_open("/my/tickets")
@@ -262,7 +270,9 @@ class TestTicketPortal(HttpCase):
         first = self._post("/my/tickets/new", data)
         second = self._post("/my/tickets/new", data)
         self.assertEqual((first.status_code, second.status_code), (303, 303))
-        self.assertEqual(first.headers["Location"], second.headers["Location"], "both open the same ticket")
+        self.assertEqual(
+            first.headers["Location"], second.headers["Location"], "both open the same ticket"
+        )
         self.assertEqual(self._ticket_count(), count + 1)
 
     @mute_logger("odoo.http")
@@ -279,27 +289,59 @@ class TestTicketPortal(HttpCase):
 
         response = self.url_open(
             "/my/tickets/new",
-            data={"name": "Bad token", "message": "Forged request", "csrf_token": "0" * 40 + "o9999999999"},
+            data={
+                "name": "Bad token",
+                "message": "Forged request",
+                "csrf_token": "0" * 40 + "o9999999999",
+            },
             allow_redirects=False,
         )
         self.assertEqual(response.status_code, 400)
         self.assertEqual(self._ticket_count(), count)
 
     def test_create_ticket_bad_input(self):
-        self.env["ir.config_parameter"].sudo().set_param("im_livechat_ticket.max_upload_mb", "0.001")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "im_livechat_ticket.max_upload_mb", "0.001"
+        )
         self._login(self.customer_a)
         html_file = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
         cases = [
             ("empty subject", {"name": "  ", "message": "Hello"}, None, "Please enter a subject."),
-            ("long subject", {"name": "x" * 201, "message": "Hello"}, None, "The subject is too long (201"),
-            ("empty message", {"name": "Subject kept", "message": ""}, None, "Please describe your request."),
-            ("unknown priority", {"name": "Subject kept", "message": "Hello", "priority": "9"}, None,
-             "Unknown priority."),
-            ("html as png", {"name": "Subject kept", "message": "Hello"},
-             [("attachments", ("photo.png", html_file, "image/png"))], "photo.png is not allowed"),
-            ("too large", {"name": "Subject kept", "message": "Hello"},
-             [("attachments", ("big.png", make_png(200, 200, (1, 2, 3)) + b"\0" * 2048, "image/png"))],
-             "big.png is too large"),
+            (
+                "long subject",
+                {"name": "x" * 201, "message": "Hello"},
+                None,
+                "The subject is too long (201",
+            ),
+            (
+                "empty message",
+                {"name": "Subject kept", "message": ""},
+                None,
+                "Please describe your request.",
+            ),
+            (
+                "unknown priority",
+                {"name": "Subject kept", "message": "Hello", "priority": "9"},
+                None,
+                "Unknown priority.",
+            ),
+            (
+                "html as png",
+                {"name": "Subject kept", "message": "Hello"},
+                [("attachments", ("photo.png", html_file, "image/png"))],
+                "photo.png is not allowed",
+            ),
+            (
+                "too large",
+                {"name": "Subject kept", "message": "Hello"},
+                [
+                    (
+                        "attachments",
+                        ("big.png", make_png(200, 200, (1, 2, 3)) + b"\0" * 2048, "image/png"),
+                    )
+                ],
+                "big.png is too large",
+            ),
         ]
         count = self._ticket_count()
         for label, data, files, error in cases:
@@ -313,13 +355,17 @@ class TestTicketPortal(HttpCase):
                 if data["name"].strip():
                     self.assertIn(f'value="{data["name"]}"', html, "the subject typed is kept")
                 if data["message"]:
-                    self.assertIn(f">{data['message']}</textarea>", html, "the message typed is kept")
+                    self.assertIn(
+                        f">{data['message']}</textarea>", html, "the message typed is kept"
+                    )
                 if files:
                     self.assertIn("Please select your files again.", html)
                 self.assertNotIn("Traceback", html)
                 self.assertEqual(self._ticket_count(), count, "nothing was created")
         self.assertFalse(
-            self.env["ir.attachment"].sudo().search_count([("name", "in", ["photo.png", "big.png"])])
+            self.env["ir.attachment"]
+            .sudo()
+            .search_count([("name", "in", ["photo.png", "big.png"])])
         )
 
     # ------------------------------------------------------------
@@ -329,7 +375,9 @@ class TestTicketPortal(HttpCase):
     def test_ticket_page(self):
         channel = self.ticket_a.channel_id
         channel.with_user(self.agent).message_post(
-            body="Hello, which model is it?", message_type="comment", subtype_xmlid="mail.mt_comment"
+            body="Hello, which model is it?",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
         )
         self._login(self.customer_a)
         response = self.url_open(f"/my/tickets/{self.ticket_a.id}")
@@ -359,7 +407,10 @@ class TestTicketPortal(HttpCase):
             ],
         )
         self.assertEqual(
-            [by_class(message, "o_im_livechat_ticket_author")[0].text_content() for message in messages],
+            [
+                by_class(message, "o_im_livechat_ticket_author")[0].text_content()
+                for message in messages
+            ],
             ["Carla Customer", "Ada Agent"],
         )
         self.assertIn("o_im_livechat_ticket_day", html)
@@ -414,7 +465,9 @@ class TestTicketPortal(HttpCase):
         self.assertEqual(props["agentPartnerId"], self.agent.partner_id.id)
         # what Discuss gets from a web client session: the user, and the agent's presence
         store = props["storeData"]
-        self.assertEqual(store["Store"]["self"], {"id": self.customer_a.partner_id.id, "type": "partner"})
+        self.assertEqual(
+            store["Store"]["self"], {"id": self.customer_a.partner_id.id, "type": "partner"}
+        )
         agent_data = next(p for p in store["res.partner"] if p["id"] == self.agent.partner_id.id)
         self.assertIn(agent_data["im_status"], ("online", "away", "offline"))
         self.assertEqual(agent_data["name"], "Ada Agent")
@@ -456,7 +509,9 @@ class TestTicketPortal(HttpCase):
         self.ticket_a.with_user(self.agent).action_resolve()
         response = self.url_open(f"/my/tickets/{self.ticket_a.id}/status")
         status = lxml.html.fromstring(response.text)
-        self.assertEqual(by_class(status, "o_im_livechat_ticket_state")[0].get("data-state"), "resolved")
+        self.assertEqual(
+            by_class(status, "o_im_livechat_ticket_state")[0].get("data-state"), "resolved"
+        )
         self.assertTrue(by_class(status, "o_im_livechat_ticket_reopen"))
 
         response = self.url_open(f"/my/tickets/{self.ticket_b.id}/status")
@@ -477,7 +532,9 @@ class TestTicketPortal(HttpCase):
     @mute_logger("odoo.http")
     def test_other_customer_ticket_not_found(self):
         self._login(self.customer_a)
-        missing_id = self.env["im_livechat.ticket"].sudo().search([], order="id desc", limit=1).id + 1000
+        missing_id = (
+            self.env["im_livechat.ticket"].sudo().search([], order="id desc", limit=1).id + 1000
+        )
         for ticket_id in (self.ticket_b.id, missing_id):
             with self.subTest(ticket_id=ticket_id):
                 response = self.url_open(f"/my/tickets/{ticket_id}", allow_redirects=False)
@@ -534,10 +591,13 @@ class TestTicketPortal(HttpCase):
         self.ticket_a.with_user(self.agent).action_resolve()
         self._login(self.customer_a)
         comments = len(self._comments(self.ticket_a))
-        response = self._post(f"/my/tickets/{self.ticket_a.id}/message", {"message": "One more thing"})
+        response = self._post(
+            f"/my/tickets/{self.ticket_a.id}/message", {"message": "One more thing"}
+        )
         self.assertEqual(response.status_code, 200)
         self.assertIn(
-            str(html_escape("This ticket was resolved: reopen it to send a new message.")), response.text
+            str(html_escape("This ticket was resolved: reopen it to send a new message.")),
+            response.text,
         )
         self.assertIn("o_im_livechat_ticket_reopen", response.text)
         self.assertEqual(len(self._comments(self.ticket_a)), comments)
@@ -563,7 +623,9 @@ class TestTicketPortal(HttpCase):
         self.assertEqual(self.ticket_b.state, "resolved")
 
         # reopened: the customer can write again
-        response = self._post(f"/my/tickets/{self.ticket_a.id}/message", {"message": "Still squeaking"})
+        response = self._post(
+            f"/my/tickets/{self.ticket_a.id}/message", {"message": "Still squeaking"}
+        )
         self.assertEqual(response.status_code, 303)
         self.assertIn("Still squeaking", self._comments(self.ticket_a).sorted("id")[-1].body)
 
@@ -617,9 +679,13 @@ class TestTicketPortal(HttpCase):
         self.assertIn("o_im_livechat_ticket_rating_form", html)
         self.assertIn(f'action="/my/tickets/{self.ticket_a.id}/rate#ticket_bottom"', html)
         for score in range(1, 6):
-            self.assertIn(f'name="score" class="visually-hidden" required="required" value="{score}"', html)
+            self.assertIn(
+                f'name="score" class="visually-hidden" required="required" value="{score}"', html
+            )
 
-        response = self._post(f"/my/tickets/{self.ticket_a.id}/rate", {"score": "9", "feedback": "Keep me"})
+        response = self._post(
+            f"/my/tickets/{self.ticket_a.id}/rate", {"score": "9", "feedback": "Keep me"}
+        )
         self.assertEqual(response.status_code, 200)
         self.assertIn("Please choose a rating from 1 to 5.", response.text)
         self.assertIn(">Keep me</textarea>", response.text)

@@ -185,11 +185,15 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
         photo_message = self._comments(PHOTO_TEXT)
         self.assertEqual(len(photo_message), 1, "the message is stored once")
         self.assertEqual(photo_message.author_id, self.customer_partner)
-        self.assertTrue(photo_message.ticket_client_key, "the portal chat keys its posts (retries store once)")
+        self.assertTrue(
+            photo_message.ticket_client_key, "the portal chat keys its posts (retries store once)"
+        )
         attachment = photo_message.attachment_ids
         self.assertEqual(attachment.mapped("name"), ["charger.png"], "the picture is stored once")
         self.assertEqual(attachment.mimetype, "image/png")
-        self.assertEqual((attachment.res_model, attachment.res_id), ("discuss.channel", self.channel.id))
+        self.assertEqual(
+            (attachment.res_model, attachment.res_id), ("discuss.channel", self.channel.id)
+        )
         self.assertEqual(len(self._comments(AGENT_REPLY)), 1)
         solved = self._comments(SOLVED_TEXT)
         self.assertEqual(len(solved), 1)
@@ -209,7 +213,10 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
             env["bus.bus"].search([("id", ">", last_bus_id)]).unlink()
             # ... then a notification the page gets: the agent types
             agent_member = env["discuss.channel.member"].search(
-                [("channel_id", "=", self.channel.id), ("partner_id", "=", self.agent.partner_id.id)]
+                [
+                    ("channel_id", "=", self.channel.id),
+                    ("partner_id", "=", self.agent.partner_id.id),
+                ]
             )
             agent_member._notify_typing(True)
             return [self.channel]

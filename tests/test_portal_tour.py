@@ -14,7 +14,9 @@ class TestTicketPortalTour(HttpCase):
             name="Tess Tour-Agent",
         )
         team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        team.write({"user_ids": [Command.link(cls.agent.id)], "ticket_default_user_id": cls.agent.id})
+        team.write(
+            {"user_ids": [Command.link(cls.agent.id)], "ticket_default_user_id": cls.agent.id}
+        )
         company = cls.env["res.partner"].create({"name": "Tour Bikes", "is_company": True})
         cls.customer = new_test_user(
             cls.env,
@@ -36,7 +38,9 @@ class TestTicketPortalTour(HttpCase):
         self.assertEqual(ticket.name, "My bike is broken")
         self.assertEqual(ticket.priority, "2")
         self.assertEqual(ticket.user_id, self.agent)
-        first_message = ticket.channel_id.message_ids.filtered(lambda m: m.message_type == "comment")
+        first_message = ticket.channel_id.message_ids.filtered(
+            lambda m: m.message_type == "comment"
+        )
         self.assertEqual(len(first_message), 1)
         self.assertEqual(first_message.author_id, self.customer.partner_id)
         self.assertIn("The chain keeps falling off.", first_message.body)

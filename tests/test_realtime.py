@@ -53,7 +53,11 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
             {
                 "thread_model": "discuss.channel",
                 "thread_id": self.channel.id,
-                "post_data": {"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_comment"},
+                "post_data": {
+                    "body": body,
+                    "message_type": "comment",
+                    "subtype_xmlid": "mail.mt_comment",
+                },
             },
         )
 
@@ -64,7 +68,8 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
         return [
             n["message"]["payload"]
             for n in notifications
-            if n["message"]["type"] == NEW_MESSAGE and n["message"]["payload"]["id"] == self.channel.id
+            if n["message"]["type"] == NEW_MESSAGE
+            and n["message"]["payload"]["id"] == self.channel.id
         ]
 
     def _message_bodies(self, payloads):
@@ -80,7 +85,9 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
         with self.registry.test_lock:  # the sockets' threads share our transaction
             self.trigger_notification_dispatching([self.channel])
         # the receiver also gets its own earlier posts: wait for this one
-        while body not in "".join(self._message_bodies(self._new_messages(self._receive(receiver_socket)))):
+        while body not in "".join(
+            self._message_bodies(self._new_messages(self._receive(receiver_socket)))
+        ):
             pass
         return time.perf_counter() - start
 

@@ -60,8 +60,12 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         ICP.set_param("im_livechat_ticket.rate_limit_tickets", "1000/60")
         cls.livechat_group = cls.env.ref("im_livechat.im_livechat_group_user")
 
-        cls.ticket_a = cls._new_ticket(cls.customer_a, "Anna bike", "A-SECRET-MESSAGE", attachments=[("a.png", PNG_A)])
-        cls.ticket_b = cls._new_ticket(cls.customer_b, "Ben bike", "B-SECRET-MESSAGE", attachments=[("b.png", PNG_B)])
+        cls.ticket_a = cls._new_ticket(
+            cls.customer_a, "Anna bike", "A-SECRET-MESSAGE", attachments=[("a.png", PNG_A)]
+        )
+        cls.ticket_b = cls._new_ticket(
+            cls.customer_b, "Ben bike", "B-SECRET-MESSAGE", attachments=[("b.png", PNG_B)]
+        )
         cls.channel_a = cls.ticket_a.channel_id
         cls.channel_b = cls.ticket_b.channel_id
         cls.attachment_a = cls.channel_a.message_ids.attachment_ids
@@ -72,7 +76,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         )
         # resolved tickets: B's (reopen/rate probes), A's (hostile ratings)
         cls.ticket_b_resolved = cls._new_ticket(cls.customer_b, "Ben resolved", "B-RESOLVED-SECRET")
-        cls.ticket_a_resolved = cls._new_ticket(cls.customer_a, "Anna resolved", "A resolved message")
+        cls.ticket_a_resolved = cls._new_ticket(
+            cls.customer_a, "Anna resolved", "A resolved message"
+        )
         (cls.ticket_b_resolved | cls.ticket_a_resolved).with_user(cls.agent).action_resolve()
         # a ticket of A waiting for an agent (action_take probes)
         cls.ticket_a_waiting = cls._new_ticket(cls.customer_a, "Anna waiting", "Nobody yet")
@@ -170,36 +176,56 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         """What a refused probe must not change."""
         self.env.invalidate_all()
         tickets = self.env["im_livechat.ticket"].sudo().search([])
-        attachments = self.env["ir.attachment"].sudo().search(
-            [("res_model", "in", ("discuss.channel", "mail.compose.message"))]
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search([("res_model", "in", ("discuss.channel", "mail.compose.message"))])
         )
         return {
             "tickets": {
-                t.id: (t.name, t.state, t.priority, t.user_id.id, t.partner_id.id, t.channel_id.id, t.company_id.id)
+                t.id: (
+                    t.name,
+                    t.state,
+                    t.priority,
+                    t.user_id.id,
+                    t.partner_id.id,
+                    t.channel_id.id,
+                    t.company_id.id,
+                )
                 for t in tickets
             },
-            "messages": set(self.env["mail.message"].sudo().with_context(active_test=False).search([]).ids),
+            "messages": set(
+                self.env["mail.message"].sudo().with_context(active_test=False).search([]).ids
+            ),
             "attachments": {a.id: (a.res_model, a.res_id, a.name) for a in attachments},
             "members": self.env["discuss.channel.member"].sudo().search_count([]),
             "followers": self.env["mail.followers"].sudo().search_count([]),
-            "ratings": {r.id: (r.rating, r.feedback, r.consumed) for r in self.env["rating.rating"].sudo().search([])},
+            "ratings": {
+                r.id: (r.rating, r.feedback, r.consumed)
+                for r in self.env["rating.rating"].sudo().search([])
+            },
             "channels": {
                 c.id: (c.livechat_active, c.name)
                 for c in (self.channel_a | self.channel_b | self.ticket_b_resolved.channel_id)
             },
             "partners": {
                 p.id: (p.parent_id.id, p.ticket_company_sharing)
-                for p in (self.company_a | self.company_b | self.customer_a.partner_id | self.customer_b.partner_id)
+                for p in (
+                    self.company_a
+                    | self.company_b
+                    | self.customer_a.partner_id
+                    | self.customer_b.partner_id
+                )
             },
         }
 
     def _assert_unchanged(self, before):
         after = self._snapshot()
-        new_messages = self.env["mail.message"].sudo().browse(sorted(after["messages"] - before["messages"]))
-        self.assertFalse(
-            new_messages,
-            f"messages created: {[(m.model, m.res_id, m.message_type, m.body) for m in new_messages]}",
+        new_messages = (
+            self.env["mail.message"].sudo().browse(sorted(after["messages"] - before["messages"]))
         )
+        created = [(m.model, m.res_id, m.message_type, m.body) for m in new_messages]
+        self.assertFalse(new_messages, f"messages created: {created}")
         for key, value in before.items():
             self.assertEqual(after[key], value, f"{key} changed")
 
@@ -226,7 +252,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         own = self._call_kw("im_livechat.ticket", "read", [[self.ticket_a.id], ["name", "state"]])
         self.assertEqual(own["result"][0]["name"], "Anna bike")
         messages = self._jsonrpc(
-            "/mail/thread/messages", {"thread_model": "discuss.channel", "thread_id": self.channel_a.id}
+            "/mail/thread/messages",
+            {"thread_model": "discuss.channel", "thread_id": self.channel_a.id},
         )
         self.assertIn("A-SECRET-MESSAGE", json.dumps(messages["result"]))
 
@@ -262,7 +289,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
     @mute_logger(*REFUSAL_LOGGERS)
     def test_portal_odd_ticket_ids_not_found(self):
         self._login(self.customer_a)
-        missing = self.env["im_livechat.ticket"].sudo().search([], order="id desc", limit=1).id + 1000
+        missing = (
+            self.env["im_livechat.ticket"].sudo().search([], order="id desc", limit=1).id + 1000
+        )
         odd_ids = (0, missing, -1, -self.ticket_a.id, 2**31, 2**63, 10**30)
         odd_ids += ("abc", "1abc", "1.0", "0x1", "1%20", "%2e%2e")
         for ticket_id in odd_ids:
@@ -297,7 +326,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
     def test_portal_rate_foreign_ticket_not_found(self):
         self._login(self.customer_a)
         before = self._snapshot()
-        response = self._form(f"/my/tickets/{self.ticket_b_resolved.id}/rate", {"score": "1", "feedback": "bad"})
+        response = self._form(
+            f"/my/tickets/{self.ticket_b_resolved.id}/rate", {"score": "1", "feedback": "bad"}
+        )
         self.assertEqual(response.status_code, 404)
         self._assert_unchanged(before)
         self.assertFalse(self.ticket_b_resolved._get_customer_rating())
@@ -344,9 +375,18 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._login(self.customer_a)
         before = self._snapshot()
         cases = {
-            "subject": ({"name": "s" * (SUBJECT_MAX_LENGTH + 1), "message": "fine"}, "The subject is too long"),
-            "message": ({"name": "fine", "message": "m" * (MESSAGE_MAX_LENGTH + 1)}, "The message is too long"),
-            "both huge": ({"name": "s" * 100000, "message": "m" * 1000000}, "The subject is too long"),
+            "subject": (
+                {"name": "s" * (SUBJECT_MAX_LENGTH + 1), "message": "fine"},
+                "The subject is too long",
+            ),
+            "message": (
+                {"name": "fine", "message": "m" * (MESSAGE_MAX_LENGTH + 1)},
+                "The message is too long",
+            ),
+            "both huge": (
+                {"name": "s" * 100000, "message": "m" * 1000000},
+                "The subject is too long",
+            ),
         }
         for label, (data, error) in cases.items():
             with self.subTest(case=label):
@@ -382,7 +422,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         ticket = self.env["im_livechat.ticket"].sudo().search([("name", "=", "Forged fields")])
         self.assertEqual(len(ticket), 1)
         self.assertEqual(ticket.partner_id, self.customer_a.partner_id)
-        self.assertEqual(ticket.user_id, self.agent, "the team's assignment, not the form, picks the agent")
+        self.assertEqual(
+            ticket.user_id, self.agent, "the team's assignment, not the form, picks the agent"
+        )
         self.assertEqual(ticket.state, "new")
         self.assertNotEqual(ticket.channel_id, self.channel_b)
         self.assertNotEqual(ticket.reference, "TCK-HACKED")
@@ -399,7 +441,12 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertEqual(response.status_code, 303)
         ticket = self.env["im_livechat.ticket"].sudo().search([("name", "=", XSS_SUBJECT)])
         self.assertEqual(len(ticket), 1, "the subject is stored as typed")
-        raw_markers = ("<script>xss_subject()", "<script>xss_message()", "<img src=x onerror", "<script>xss_file()")
+        raw_markers = (
+            "<script>xss_subject()",
+            "<script>xss_message()",
+            "<img src=x onerror",
+            "<script>xss_file()",
+        )
         pages = {
             "list": "/my/tickets",
             "ticket": f"/my/tickets/{ticket.id}",
@@ -418,10 +465,16 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         html = backend.text
         for marker in raw_markers:
             self.assertNotIn(marker, html)
-        data = self._call_kw("im_livechat.ticket", "web_read", [[ticket.id]], {"specification": {"name": {}}})
-        self.assertEqual(data["result"][0]["name"], XSS_SUBJECT, "plain data; the web client escapes it")
+        data = self._call_kw(
+            "im_livechat.ticket", "web_read", [[ticket.id]], {"specification": {"name": {}}}
+        )
+        self.assertEqual(
+            data["result"][0]["name"], XSS_SUBJECT, "plain data; the web client escapes it"
+        )
         messages = json.dumps(
-            self._jsonrpc("/discuss/channel/messages", {"channel_id": ticket.channel_id.id})["result"]
+            self._jsonrpc("/discuss/channel/messages", {"channel_id": ticket.channel_id.id})[
+                "result"
+            ]
         )
         self.assertNotIn("<script>xss_message()", messages)
         self.assertNotIn("<img src=x onerror", messages)
@@ -429,7 +482,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
 
     def test_portal_html_posted_over_rpc_sanitised(self):
         self._login(self.customer_a)
-        answer = self._post_message(self.channel_a.id, XSS_MESSAGE + "<a href='javascript:xss_link()'>x</a>")
+        answer = self._post_message(
+            self.channel_a.id, XSS_MESSAGE + "<a href='javascript:xss_link()'>x</a>"
+        )
         self.assertIn("result", answer)
         self.env.invalidate_all()
         body = self.channel_a.message_ids[0].body
@@ -461,7 +516,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         if crashed:
             self.fail(
                 f"GAP: a NUL byte in the portal form field(s) {crashed} of POST /my/tickets/new "
-                "gives a 500 error page (PostgreSQL refuses the string) instead of the form with an error"
+                "gives a 500 error page (PostgreSQL refuses the string) instead of the form with "
+                "an error"
             )
 
     @mute_logger(*REFUSAL_LOGGERS)
@@ -487,14 +543,24 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertNotIn("Anna bike", listing.text)
         for url in (f"/my/tickets/{self.ticket_a.id}", f"/my/tickets/{self.ticket_a.id}/status"):
             self.assertEqual(self._get(url).status_code, 404, url)
-        self.assertEqual(self._form(f"/my/tickets/{self.ticket_a.id}/message", {"message": "hi"}).status_code, 404)
-        self.assertEqual(self._form(f"/my/tickets/{self.ticket_a_resolved.id}/reopen").status_code, 404)
-        self.assertEqual(self._form(f"/my/tickets/{self.ticket_a_resolved.id}/rate", {"score": "1"}).status_code, 404)
+        self.assertEqual(
+            self._form(f"/my/tickets/{self.ticket_a.id}/message", {"message": "hi"}).status_code,
+            404,
+        )
+        self.assertEqual(
+            self._form(f"/my/tickets/{self.ticket_a_resolved.id}/reopen").status_code, 404
+        )
+        self.assertEqual(
+            self._form(f"/my/tickets/{self.ticket_a_resolved.id}/rate", {"score": "1"}).status_code,
+            404,
+        )
         self._assert_rpc_error(
             self._call_kw("im_livechat.ticket", "read", [[self.ticket_a.id], ["name"]]),
             "odoo.exceptions.AccessError",
         )
-        self._assert_rpc_error(self._post_message(self.channel_a.id, "coworker"), "werkzeug.exceptions.NotFound")
+        self._assert_rpc_error(
+            self._post_message(self.channel_a.id, "coworker"), "werkzeug.exceptions.NotFound"
+        )
         self.assertEqual(self._get(f"/web/content/{self.attachment_a.id}").status_code, 404)
         self._assert_unchanged(before)
 
@@ -589,9 +655,12 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
     def test_public_visitor_rpc_refused(self):
         self._login(None)
         before = self._snapshot()
-        self._assert_rpc_error(self._post_message(self.channel_a.id, "anon"), "werkzeug.exceptions.NotFound")
+        self._assert_rpc_error(
+            self._post_message(self.channel_a.id, "anon"), "werkzeug.exceptions.NotFound"
+        )
         answer = self._jsonrpc(
-            "/mail/thread/messages", {"thread_model": "discuss.channel", "thread_id": self.channel_a.id}
+            "/mail/thread/messages",
+            {"thread_model": "discuss.channel", "thread_id": self.channel_a.id},
         )
         self._assert_rpc_error(answer, "odoo.http.SessionExpiredException")
         self._assert_rpc_error(
@@ -624,7 +693,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertEqual(listing.status_code, 200)
         self.assertNotIn("Anna bike", listing.text)
         self.assertEqual(self._get(f"/my/tickets/{self.ticket_a.id}").status_code, 404)
-        self.assertEqual(self._form(f"/my/tickets/{self.ticket_a.id}/message", {"message": "x"}).status_code, 404)
+        self.assertEqual(
+            self._form(f"/my/tickets/{self.ticket_a.id}/message", {"message": "x"}).status_code, 404
+        )
         for method, args, kwargs in (
             ("search_read", [[]], {"fields": ["name"]}),
             ("read", [[self.ticket_a.id], ["name"]], {}),
@@ -635,9 +706,12 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             with self.subTest(method=method):
                 answer = self._call_kw("im_livechat.ticket", method, args, kwargs)
                 self._assert_rpc_error(answer, "odoo.exceptions.AccessError")
-        self._assert_rpc_error(self._post_message(self.channel_a.id, "employee"), "werkzeug.exceptions.NotFound")
+        self._assert_rpc_error(
+            self._post_message(self.channel_a.id, "employee"), "werkzeug.exceptions.NotFound"
+        )
         messages = self._jsonrpc(
-            "/mail/thread/messages", {"thread_model": "discuss.channel", "thread_id": self.channel_a.id}
+            "/mail/thread/messages",
+            {"thread_model": "discuss.channel", "thread_id": self.channel_a.id},
         )["result"]
         self.assertEqual(messages["messages"], [])
         self.assertNotIn("A-SECRET", json.dumps(messages))
@@ -687,7 +761,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         for ticket in (self.ticket_a, self.ticket_b):
             with self.subTest(unlink=ticket.name):
                 self._assert_rpc_error(
-                    self._call_kw("im_livechat.ticket", "unlink", [[ticket.id]]), "odoo.exceptions.AccessError"
+                    self._call_kw("im_livechat.ticket", "unlink", [[ticket.id]]),
+                    "odoo.exceptions.AccessError",
                 )
         self._assert_unchanged(before)
 
@@ -696,7 +771,11 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._login(self.customer_a)
         for method in ("read", "web_read"):
             with self.subTest(method=method):
-                kwargs = {"specification": {"name": {}}} if method == "web_read" else {"fields": ["name"]}
+                kwargs = (
+                    {"specification": {"name": {}}}
+                    if method == "web_read"
+                    else {"fields": ["name"]}
+                )
                 answer = self._call_kw("im_livechat.ticket", method, [[self.ticket_b.id]], kwargs)
                 self._assert_rpc_error(answer, "odoo.exceptions.AccessError")
         found = self._call_kw(
@@ -706,9 +785,12 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             {"fields": ["name"]},
         )["result"]
         self.assertEqual(found, [])
-        found = self._call_kw("im_livechat.ticket", "search_read", [[]], {"fields": ["name"]})["result"]
+        found = self._call_kw("im_livechat.ticket", "search_read", [[]], {"fields": ["name"]})[
+            "result"
+        ]
         self.assertEqual(
-            {row["id"] for row in found}, {self.ticket_a.id, self.ticket_a_resolved.id, self.ticket_a_waiting.id}
+            {row["id"] for row in found},
+            {self.ticket_a.id, self.ticket_a_resolved.id, self.ticket_a_waiting.id},
         )
         groups = self._call_kw(
             "im_livechat.ticket", "read_group", [[], ["partner_id"], ["partner_id"]], {}
@@ -731,7 +813,12 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             ("action_reopen", self.ticket_b_resolved, [], {}),
             ("message_post", self.ticket_a, [], {"body": "chatter", "message_type": "comment"}),
             ("message_post", self.ticket_b, [], {"body": "chatter", "message_type": "comment"}),
-            ("message_subscribe", self.ticket_a, [], {"partner_ids": [self.customer_b.partner_id.id]}),
+            (
+                "message_subscribe",
+                self.ticket_a,
+                [],
+                {"partner_ids": [self.customer_b.partner_id.id]},
+            ),
             ("rating_apply", self.ticket_a_resolved, [1], {"token": "guessed"}),
             ("rating_apply", self.ticket_b_resolved, [1], {"token": "guessed"}),
         ]
@@ -773,12 +860,18 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
 
     @mute_logger(*REFUSAL_LOGGERS)
     def test_rpc_join_foreign_channel_refused(self):
-        member_a = self.channel_a.channel_member_ids.filtered(lambda m: m.partner_id == self.customer_a.partner_id)
+        member_a = self.channel_a.channel_member_ids.filtered(
+            lambda m: m.partner_id == self.customer_a.partner_id
+        )
         self._login(self.customer_a)
         before = self._snapshot()
         probes = [
             ("discuss.channel.member", "write", [[member_a.id], {"channel_id": self.channel_b.id}]),
-            ("discuss.channel.member", "write", [[member_a.id], {"partner_id": self.customer_b.partner_id.id}]),
+            (
+                "discuss.channel.member",
+                "write",
+                [[member_a.id], {"partner_id": self.customer_b.partner_id.id}],
+            ),
             (
                 "discuss.channel.member",
                 "create",
@@ -789,14 +882,24 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
                 "create",
                 [{"channel_id": self.channel_a.id, "partner_id": self.customer_b.partner_id.id}],
             ),
-            ("discuss.channel", "add_members", [[self.channel_b.id], [self.customer_a.partner_id.id]]),
-            ("discuss.channel", "add_members", [[self.channel_a.id], [self.customer_b.partner_id.id]]),
+            (
+                "discuss.channel",
+                "add_members",
+                [[self.channel_b.id], [self.customer_a.partner_id.id]],
+            ),
+            (
+                "discuss.channel",
+                "add_members",
+                [[self.channel_a.id], [self.customer_b.partner_id.id]],
+            ),
             ("discuss.channel", "write", [[self.channel_b.id], {"name": "hijacked"}]),
             ("discuss.channel", "read", [[self.channel_b.id], ["name"]]),
         ]
         for model, method, args in probes:
             with self.subTest(model=model, method=method, args=str(args)[:60]):
-                self._assert_rpc_error(self._call_kw(model, method, args), "odoo.exceptions.AccessError")
+                self._assert_rpc_error(
+                    self._call_kw(model, method, args), "odoo.exceptions.AccessError"
+                )
         self._assert_unchanged(before)
         self.assertNotIn(self.customer_a.partner_id, self.channel_b.channel_member_ids.partner_id)
 
@@ -820,10 +923,16 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertTrue(rating)
         self._login(self.customer_a)
         before = self._snapshot()
-        for vals in ({"rating": 1}, {"feedback": "changed"}, {"consumed": False}, {"res_id": self.ticket_b.id}):
+        for vals in (
+            {"rating": 1},
+            {"feedback": "changed"},
+            {"consumed": False},
+            {"res_id": self.ticket_b.id},
+        ):
             with self.subTest(vals=vals):
                 self._assert_rpc_error(
-                    self._call_kw("rating.rating", "write", [rating.ids, vals]), "odoo.exceptions.AccessError"
+                    self._call_kw("rating.rating", "write", [rating.ids, vals]),
+                    "odoo.exceptions.AccessError",
                 )
         self._assert_rpc_error(
             self._call_kw(
@@ -841,13 +950,19 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         before = self._snapshot()
         probes = [
             ("res.partner", "write", [self.company_a.ids, {"ticket_company_sharing": True}]),
-            ("res.partner", "write", [self.customer_a.partner_id.ids, {"parent_id": self.company_b.id}]),
+            (
+                "res.partner",
+                "write",
+                [self.customer_a.partner_id.ids, {"parent_id": self.company_b.id}],
+            ),
             ("res.users", "write", [self.customer_a.ids, {"parent_id": self.company_b.id}]),
             ("res.partner", "write", [self.company_b.ids, {"ticket_company_sharing": True}]),
         ]
         for model, method, args in probes:
             with self.subTest(model=model, vals=args[1]):
-                self._assert_rpc_error(self._call_kw(model, method, args), "odoo.exceptions.AccessError")
+                self._assert_rpc_error(
+                    self._call_kw(model, method, args), "odoo.exceptions.AccessError"
+                )
         self._assert_unchanged(before)
 
     @mute_logger(*REFUSAL_LOGGERS)
@@ -856,10 +971,13 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         before = self._snapshot()
         message_ids = self.channel_b.message_ids.ids
         self._assert_rpc_error(
-            self._call_kw("mail.message", "read", [message_ids, ["body"]]), "odoo.exceptions.AccessError"
+            self._call_kw("mail.message", "read", [message_ids, ["body"]]),
+            "odoo.exceptions.AccessError",
         )
         found = self._call_kw(
-            "mail.message", "search_read", [[("model", "=", "discuss.channel"), ("res_id", "=", self.channel_b.id)]],
+            "mail.message",
+            "search_read",
+            [[("model", "=", "discuss.channel"), ("res_id", "=", self.channel_b.id)]],
             {"fields": ["body"]},
         )["result"]
         self.assertEqual(found, [])
@@ -870,7 +988,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             ("unlink", [self.attachment_b.ids]),
         ):
             with self.subTest(model="ir.attachment", method=method):
-                self._assert_rpc_error(self._call_kw("ir.attachment", method, args), "odoo.exceptions.AccessError")
+                self._assert_rpc_error(
+                    self._call_kw("ir.attachment", method, args), "odoo.exceptions.AccessError"
+                )
         self._assert_unchanged(before)
 
     # ------------------------------------------------------------
@@ -907,10 +1027,15 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         good = {"body": "malformed", "message_type": "comment"}
         cases = {
             "missing thread_id": {"thread_model": "discuss.channel", "post_data": good},
-            "missing post_data": {"thread_model": "discuss.channel", "thread_id": self.channel_b.id},
+            "missing post_data": {
+                "thread_model": "discuss.channel",
+                "thread_id": self.channel_b.id,
+            },
             "string id": {"thread_model": "discuss.channel", "thread_id": "abc", "post_data": good},
             "string of B's id": {
-                "thread_model": "discuss.channel", "thread_id": str(self.channel_b.id), "post_data": good
+                "thread_model": "discuss.channel",
+                "thread_id": str(self.channel_b.id),
+                "post_data": good,
             },
             "list of ids": {
                 "thread_model": "discuss.channel",
@@ -919,12 +1044,28 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             },
             "huge id": {"thread_model": "discuss.channel", "thread_id": 2**62, "post_data": good},
             "huger id": {"thread_model": "discuss.channel", "thread_id": 10**30, "post_data": good},
-            "negative id": {"thread_model": "discuss.channel", "thread_id": -self.channel_b.id, "post_data": good},
+            "negative id": {
+                "thread_model": "discuss.channel",
+                "thread_id": -self.channel_b.id,
+                "post_data": good,
+            },
             "null id": {"thread_model": "discuss.channel", "thread_id": None, "post_data": good},
-            "post_data string": {"thread_model": "discuss.channel", "thread_id": self.channel_b.id, "post_data": "x"},
-            "post_data list": {"thread_model": "discuss.channel", "thread_id": self.channel_b.id, "post_data": [good]},
+            "post_data string": {
+                "thread_model": "discuss.channel",
+                "thread_id": self.channel_b.id,
+                "post_data": "x",
+            },
+            "post_data list": {
+                "thread_model": "discuss.channel",
+                "thread_id": self.channel_b.id,
+                "post_data": [good],
+            },
             "unknown model": {"thread_model": "no.such.model", "thread_id": 1, "post_data": good},
-            "abstract model": {"thread_model": "mail.thread", "thread_id": self.channel_b.id, "post_data": good},
+            "abstract model": {
+                "thread_model": "mail.thread",
+                "thread_id": self.channel_b.id,
+                "post_data": good,
+            },
         }
         for label, params in cases.items():
             with self.subTest(case=label):
@@ -961,8 +1102,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         answer = self._post_message(self.channel_a.id, body)
         if "result" in answer:
             self.fail(
-                f"GAP: /mail/message/post stores a {len(body)}-character customer message in a ticket "
-                f"conversation; the portal form limits messages to {MESSAGE_MAX_LENGTH}"
+                f"GAP: /mail/message/post stores a {len(body)}-character customer message in a "
+                f"ticket conversation; the portal form limits messages to {MESSAGE_MAX_LENGTH}"
             )
         self._assert_unchanged(before)
 
@@ -984,15 +1125,21 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             with self.subTest(case=label):
                 extra = {"attachment_tokens": tokens} if tokens is not None else {}
                 answer = self._post_message(
-                    self.channel_a.id, "stealing", post_data={"attachment_ids": [attachment_id]}, **extra
+                    self.channel_a.id,
+                    "stealing",
+                    post_data={"attachment_ids": [attachment_id]},
+                    **extra,
                 )
                 self._assert_rpc_error(answer, "odoo.exceptions.UserError")
         self._assert_unchanged(before)
         self.assertEqual(
-            (self.attachment_b.res_model, self.attachment_b.res_id), ("discuss.channel", self.channel_b.id)
+            (self.attachment_b.res_model, self.attachment_b.res_id),
+            ("discuss.channel", self.channel_b.id),
         )
         pending_record = self.env["ir.attachment"].sudo().browse(pending["id"])
-        self.assertEqual((pending_record.res_model, pending_record.res_id), ("mail.compose.message", 0))
+        self.assertEqual(
+            (pending_record.res_model, pending_record.res_id), ("mail.compose.message", 0)
+        )
         self.assertNotIn("stealing", self._comment_bodies(self.channel_a))
 
     @mute_logger(*REFUSAL_LOGGERS)
@@ -1062,7 +1209,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertEqual((message.model, message.res_id), ("discuss.channel", self.channel_a.id))
         self.assertNotIn(self.customer_b.partner_id, message.partner_ids)
         self.assertNotIn("who am I", self._comment_bodies(self.channel_b))
-        self.assertEqual(self.ticket_a.state, "new", "a customer's message does not count as the agent's")
+        self.assertEqual(
+            self.ticket_a.state, "new", "a customer's message does not count as the agent's"
+        )
 
     @mute_logger(*REFUSAL_LOGGERS)
     def test_mail_post_reply_to_foreign_message_does_not_leak_it(self):
@@ -1076,9 +1225,13 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             message = self.channel_a.message_ids[0]
             self.assertIn("replying", message.body)
             self.assertNotEqual(
-                message.parent_id, self.message_b, "a reply links to a message of its own conversation only"
+                message.parent_id,
+                self.message_b,
+                "a reply links to a message of its own conversation only",
             )
-        later = json.dumps(self._jsonrpc("/discuss/channel/messages", {"channel_id": self.channel_a.id}))
+        later = json.dumps(
+            self._jsonrpc("/discuss/channel/messages", {"channel_id": self.channel_a.id})
+        )
         self.assertNotIn("B-SECRET-MESSAGE", later, "A's conversation as fetched afterwards")
 
     @mute_logger(*REFUSAL_LOGGERS)
@@ -1089,19 +1242,24 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._login(self.customer_a)
         before = self._snapshot()
         data = self._assert_rpc_error(
-            self._post_message(resolved_channel.id, "comment after resolve"), "odoo.exceptions.UserError"
+            self._post_message(resolved_channel.id, "comment after resolve"),
+            "odoo.exceptions.UserError",
         )
         self.assertIn("This ticket was resolved", data["message"])
         self._assert_unchanged(before)
         sneaked_resolved = []
         for message_type in ("notification", "email", "auto_comment"):
             answer = self._post_message(
-                resolved_channel.id, f"sneaked {message_type}", post_data={"message_type": message_type}
+                resolved_channel.id,
+                f"sneaked {message_type}",
+                post_data={"message_type": message_type},
             )
             if "result" in answer:
                 sneaked_resolved.append(message_type)
         # the rate limit, on an open ticket: the customer's earlier messages use it up
-        self.env["ir.config_parameter"].sudo().set_param("im_livechat_ticket.rate_limit_messages", "1/3600")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "im_livechat_ticket.rate_limit_messages", "1/3600"
+        )
         before = self._snapshot()
         data = self._assert_rpc_error(
             self._post_message(self.channel_a.id, "one too many"), "odoo.exceptions.UserError"
@@ -1117,9 +1275,10 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
                 sneaked_limit.append(message_type)
         if sneaked_resolved or sneaked_limit:
             self.fail(
-                "VULNERABILITY: POST /mail/message/post {thread_model: 'discuss.channel', thread_id: <own ticket "
-                "channel>, post_data: {body, message_type: 'notification'|'email'|'auto_comment'}} is stored: "
-                f"into a resolved ticket ({sneaked_resolved}) and past the message rate limit ({sneaked_limit}); "
+                "VULNERABILITY: POST /mail/message/post {thread_model: 'discuss.channel', "
+                "thread_id: <own ticket channel>, post_data: {body, message_type: "
+                "'notification'|'email'|'auto_comment'}} is stored: into a resolved ticket "
+                f"({sneaked_resolved}) and past the message rate limit ({sneaked_limit}); "
                 "models/discuss_channel.py message_post checks only message_type == 'comment'"
             )
         self._assert_unchanged(before)
@@ -1129,7 +1288,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._login(self.customer_a)
         before = self._snapshot()
         result = self._jsonrpc(
-            "/mail/thread/messages", {"thread_model": "discuss.channel", "thread_id": self.channel_b.id}
+            "/mail/thread/messages",
+            {"thread_model": "discuss.channel", "thread_id": self.channel_b.id},
         )["result"]
         self.assertEqual(result["messages"], [])
         self.assertNotIn("B-SECRET", json.dumps(result))
@@ -1145,7 +1305,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self.assertEqual(result["messages"], [])
         self.assertNotIn("B-SECRET", json.dumps(result))
         result = self._jsonrpc(
-            "/mail/thread/messages", {"thread_model": "im_livechat.ticket", "thread_id": self.ticket_b.id}
+            "/mail/thread/messages",
+            {"thread_model": "im_livechat.ticket", "thread_id": self.ticket_b.id},
         )["result"]
         self.assertEqual(result["messages"], [])
         self._assert_rpc_error(
@@ -1163,7 +1324,11 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             ),
             (
                 "/mail/thread/data",
-                {"thread_model": "im_livechat.ticket", "thread_id": self.ticket_b.id, "request_list": ["attachments"]},
+                {
+                    "thread_model": "im_livechat.ticket",
+                    "thread_id": self.ticket_b.id,
+                    "request_list": ["attachments"],
+                },
             ),
             ("/discuss/channel/info", {"channel_id": self.channel_b.id}),
             ("/discuss/channel/attachments", {"channel_id": self.channel_b.id}),
@@ -1183,14 +1348,19 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         )
         self._login(self.customer_a)
         result = self._jsonrpc(
-            "/mail/thread/messages", {"thread_model": "im_livechat.ticket", "thread_id": self.ticket_a.id}
+            "/mail/thread/messages",
+            {"thread_model": "im_livechat.ticket", "thread_id": self.ticket_a.id},
         )["result"]
         self.assertNotIn("INTERNAL-NOTE-ABOUT-ANNA", json.dumps(result))
-        self.assertNotIn("INTERNAL-NOTE-ABOUT-ANNA", self._get(f"/my/tickets/{self.ticket_a.id}").text)
+        self.assertNotIn(
+            "INTERNAL-NOTE-ABOUT-ANNA", self._get(f"/my/tickets/{self.ticket_a.id}").text
+        )
 
     @mute_logger(*REFUSAL_LOGGERS)
     def test_mail_mark_as_read_and_typing_on_foreign_channel_refused(self):
-        member_b = self.channel_b.channel_member_ids.filtered(lambda m: m.partner_id == self.customer_b.partner_id)
+        member_b = self.channel_b.channel_member_ids.filtered(
+            lambda m: m.partner_id == self.customer_b.partner_id
+        )
         seen_before = (member_b.seen_message_id.id, member_b.new_message_separator)
         self._login(self.customer_a)
         before = self._snapshot()
@@ -1200,18 +1370,23 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         )
         self.assertIsNone(answer.get("result"))
         self._assert_rpc_error(
-            self._jsonrpc("/discuss/channel/notify_typing", {"channel_id": self.channel_b.id, "is_typing": True}),
+            self._jsonrpc(
+                "/discuss/channel/notify_typing",
+                {"channel_id": self.channel_b.id, "is_typing": True},
+            ),
             "werkzeug.exceptions.NotFound",
         )
         self._assert_rpc_error(
             self._jsonrpc(
-                "/discuss/channel/mark_as_unread", {"channel_id": self.channel_b.id, "message_id": self.message_b.id}
+                "/discuss/channel/mark_as_unread",
+                {"channel_id": self.channel_b.id, "message_id": self.message_b.id},
             ),
             "werkzeug.exceptions.NotFound",
         )
         # marking one's own channel read up to B's message id is harmless but must not join B
         self._jsonrpc(
-            "/discuss/channel/mark_as_read", {"channel_id": self.channel_a.id, "last_message_id": self.message_b.id}
+            "/discuss/channel/mark_as_read",
+            {"channel_id": self.channel_a.id, "last_message_id": self.message_b.id},
         )
         self._assert_unchanged(before)
         member_b.invalidate_recordset()
@@ -1231,8 +1406,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._assert_unchanged(before)
         if response_html.status_code == 200:
             self.fail(
-                "GAP: /mail/attachment/upload checks the file's type before the caller's access to the "
-                "channel: a refused file on another customer's ticket channel answers 200 "
+                "GAP: /mail/attachment/upload checks the file's type before the caller's access to "
+                "the channel: a refused file on another customer's ticket channel answers 200 "
                 f"{response_html.text[:80]!r} (tells ticket channels apart) instead of 404"
             )
         self.assertEqual(response_html.status_code, 404)
@@ -1244,7 +1419,10 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         )
         self._login(self.customer_a)
         before = self._snapshot()
-        for label, message in (("B's message", self.message_b), ("agent's message in A's channel", agent_message)):
+        for label, message in (
+            ("B's message", self.message_b),
+            ("agent's message in A's channel", agent_message),
+        ):
             with self.subTest(update=label):
                 answer = self._jsonrpc(
                     "/mail/message/update_content",
@@ -1253,11 +1431,16 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
                 self._assert_rpc_error(answer, "werkzeug.exceptions.NotFound")
         for label, params in (
             ("B's posted attachment", {"attachment_id": self.attachment_b.id}),
-            ("B's posted attachment, token", {"attachment_id": self.attachment_b.id, "access_token": "guess"}),
+            (
+                "B's posted attachment, token",
+                {"attachment_id": self.attachment_b.id, "access_token": "guess"},
+            ),
         ):
             with self.subTest(delete=label):
                 answer = self._jsonrpc("/mail/attachment/delete", params)
-                self._assert_rpc_error(answer, "werkzeug.exceptions.NotFound", "odoo.exceptions.AccessError")
+                self._assert_rpc_error(
+                    answer, "werkzeug.exceptions.NotFound", "odoo.exceptions.AccessError"
+                )
         self._assert_unchanged(before)
         self.env.invalidate_all()
         self.assertIn("AGENT-ORIGINAL", agent_message.body)
@@ -1269,12 +1452,22 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         before = self._snapshot()
         mails = self.env["mail.mail"].sudo().search_count([])
         for route, params in (
-            ("/im_livechat/feedback", {"channel_id": self.channel_b.id, "rate": 1, "reason": "bad"}),
+            (
+                "/im_livechat/feedback",
+                {"channel_id": self.channel_b.id, "rate": 1, "reason": "bad"},
+            ),
             ("/im_livechat/visitor_leave_session", {"channel_id": self.channel_b.id}),
-            ("/im_livechat/email_livechat_transcript", {"channel_id": self.channel_b.id, "email": "thief@example.com"}),
+            (
+                "/im_livechat/email_livechat_transcript",
+                {"channel_id": self.channel_b.id, "email": "thief@example.com"},
+            ),
             (
                 "/im_livechat/history",
-                {"channel_id": self.channel_b.id, "pid": self.customer_b.partner_id.id, "page_history": ["x"]},
+                {
+                    "channel_id": self.channel_b.id,
+                    "pid": self.customer_b.partner_id.id,
+                    "page_history": ["x"],
+                },
             ),
         ):
             with self.subTest(route=route):
@@ -1417,7 +1610,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._ws_post(agent, self.channel_a, "WS-SECRET-TO-PUBLIC")
         with self.registry.test_lock:
             self.trigger_notification_dispatching([self.channel_a, (self.channel_a, "members")])
-        self._ws_receive_until(customer_socket, lambda got: "WS-SECRET-TO-PUBLIC" in json.dumps(got))
+        self._ws_receive_until(
+            customer_socket, lambda got: "WS-SECRET-TO-PUBLIC" in json.dumps(got)
+        )
         received = self._ws_marker("broadcast", public_socket)
         self.assertEqual([n["message"]["type"] for n in received], ["test/marker"])
 
@@ -1431,14 +1626,21 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         }
         partners = {label: user.partner_id for label, user in outsiders.items()}
         customer_partner = self.customer_a.partner_id
-        sockets = {label: self._ws_connect(self._login(user), channels) for label, user in outsiders.items()}
+        sockets = {
+            label: self._ws_connect(self._login(user), channels)
+            for label, user in outsiders.items()
+        }
         customer_socket = self._ws_connect(self._login(self.customer_a))
         agent_2_socket = self._ws_connect(self._login(self.agent_2))
         self._login(self.agent)
-        answer = self._call_kw("im_livechat.ticket", "write", [[self.ticket_a.id], {"priority": "3"}])
+        answer = self._call_kw(
+            "im_livechat.ticket", "write", [[self.ticket_a.id], {"priority": "3"}]
+        )
         self.assertIn("result", answer)
         with self.registry.test_lock:
-            self.trigger_notification_dispatching([self.livechat_group, customer_partner, self.channel_a])
+            self.trigger_notification_dispatching(
+                [self.livechat_group, customer_partner, self.channel_a]
+            )
 
         def got_update(received):
             return any(

@@ -21,8 +21,17 @@ class TestTicketSla(TicketCommon):
                 "name": "Support hours",
                 "tz": "UTC",
                 "attendance_ids": [
-                    (0, 0, {"name": f"{day} {start}", "dayofweek": str(day), "hour_from": start, "hour_to": end,
-                            "day_period": "morning" if start < 12 else "afternoon"})
+                    (
+                        0,
+                        0,
+                        {
+                            "name": f"{day} {start}",
+                            "dayofweek": str(day),
+                            "hour_from": start,
+                            "hour_to": end,
+                            "day_period": "morning" if start < 12 else "afternoon",
+                        },
+                    )
                     for day in range(5)
                     for start, end in ((8, 12), (13, 17))
                 ],
@@ -97,7 +106,9 @@ class TestTicketSla(TicketCommon):
             ticket.action_resolve()
             ticket.invalidate_recordset(["sla_status"])
             self.assertEqual(ticket.sla_status, "met")
-            self.assertIn(ticket, self.env["im_livechat.ticket"].search([("sla_status", "=", "met")]))
+            self.assertIn(
+                ticket, self.env["im_livechat.ticket"].search([("sla_status", "=", "met")])
+            )
 
     def test_late_answer_is_breached_forever(self):
         ticket = self._ticket_at("2026-11-30 09:00:00", "3")

@@ -119,7 +119,9 @@ class TestTicketModel(TicketCommon):
         ticket = self._new_ticket(self.customer_a)
         self.assertFalse(ticket.user_id)
         self.assertEqual(ticket.channel_id.livechat_operator_id, self.env.ref("base.partner_root"))
-        self.assertEqual(ticket.channel_id.channel_member_ids.partner_id, self.customer_a.partner_id)
+        self.assertEqual(
+            ticket.channel_id.channel_member_ids.partner_id, self.customer_a.partner_id
+        )
         ticket.with_user(self.agent_2).action_assign()
         self.assertEqual(ticket.channel_id.livechat_operator_id, self.agent_2.partner_id)
 
@@ -128,7 +130,9 @@ class TestTicketModel(TicketCommon):
         urgent_old = self._new_ticket(self.customer_a, "urgent old", priority="3")
         normal = self._new_ticket(self.customer_a, "normal")
         urgent_new = self._new_ticket(self.customer_a, "urgent new", priority="3")
-        tickets = self.env["im_livechat.ticket"].search([("id", "in", (low | urgent_old | normal | urgent_new).ids)])
+        tickets = self.env["im_livechat.ticket"].search(
+            [("id", "in", (low | urgent_old | normal | urgent_new).ids)]
+        )
         self.assertEqual(tickets, urgent_old | urgent_new | normal | low)
 
     def test_portal_create_refuses_bad_input(self):
@@ -141,12 +145,27 @@ class TestTicketModel(TicketCommon):
             ("subject", "  ", None, (), "describe"),
             ("subject", "y" * 10001, None, (), "too long"),
             ("subject", "message", "9", (), "Unknown priority"),
-            ("subject", "message", None, [("evil.png", b"<html><script>alert(1)</script></html>")], "not allowed"),
-            ("subject", "message", None, [("tool.png", b"MZ\x90\x00\x03" + b"\x00" * 100)], "not allowed"),
+            (
+                "subject",
+                "message",
+                None,
+                [("evil.png", b"<html><script>alert(1)</script></html>")],
+                "not allowed",
+            ),
+            (
+                "subject",
+                "message",
+                None,
+                [("tool.png", b"MZ\x90\x00\x03" + b"\x00" * 100)],
+                "not allowed",
+            ),
             ("subject", "message", None, [("empty.pdf", b"")], "empty"),
         ]
         for name, message, priority, attachments, error in bad_inputs:
-            with self.subTest(name=name[:10], error=error), self.assertRaisesRegex(UserError, error):
+            with (
+                self.subTest(name=name[:10], error=error),
+                self.assertRaisesRegex(UserError, error),
+            ):
                 Ticket._portal_create_ticket(name, message, priority, attachments)
         self.assertEqual(Ticket.sudo().search_count([]), count, "bad input creates nothing")
 
@@ -160,15 +179,27 @@ class TestTicketModel(TicketCommon):
         attachment = ticket.channel_id.message_ids.attachment_ids
         self.assertEqual(attachment.name, "photo.png")
         self.assertEqual(attachment.mimetype, "image/png", "type read from the content")
-        self.assertEqual((attachment.res_model, attachment.res_id), ("discuss.channel", ticket.channel_id.id))
+        self.assertEqual(
+            (attachment.res_model, attachment.res_id), ("discuss.channel", ticket.channel_id.id)
+        )
 
     def test_public_values(self):
         ticket = self._new_ticket(self.customer_a)
         values = ticket._public_values()
         self.assertEqual(
             set(values),
-            {"id", "reference", "name", "state", "priority", "partner_id", "user_id",
-             "channel_id", "create_date", "resolved_date"},
+            {
+                "id",
+                "reference",
+                "name",
+                "state",
+                "priority",
+                "partner_id",
+                "user_id",
+                "channel_id",
+                "create_date",
+                "resolved_date",
+            },
         )
         self.assertEqual(values["user_id"], self.agent.id)
         self.assertIsInstance(values["create_date"], str)
@@ -187,7 +218,9 @@ class TestTicketModel(TicketCommon):
         self.assertEqual(after["my_open"] - before["my_open"], 1)
         self.assertEqual(after["resolved_today"] - before["resolved_today"], 1)
         self.assertEqual(after["waiting"] - before["waiting"], 1)
-        self.assertIn(waiting, Ticket.search([("user_id", "=", False), ("state", "!=", "resolved")]))
+        self.assertIn(
+            waiting, Ticket.search([("user_id", "=", False), ("state", "!=", "resolved")])
+        )
 
     def test_report_measures(self):
         ticket = self._new_ticket(self.customer_a)
@@ -216,8 +249,16 @@ class TestTicketModel(TicketCommon):
         self.assertEqual(ticket.user_id, self.agent_2)
 
     def test_ticket_filed_on_behalf_is_not_unread_for_its_author(self):
-        ticket = self.env["im_livechat.ticket"].with_user(self.agent).create(
-            {"name": "Phoned in", "partner_id": self.customer_a.partner_id.id, "first_message": "Per phone: chain"}
+        ticket = (
+            self.env["im_livechat.ticket"]
+            .with_user(self.agent)
+            .create(
+                {
+                    "name": "Phoned in",
+                    "partner_id": self.customer_a.partner_id.id,
+                    "first_message": "Per phone: chain",
+                }
+            )
         )
         comment = ticket.channel_id.message_ids.filtered(lambda m: m.message_type == "comment")
         self.assertEqual(comment.author_id, self.customer_a.partner_id)

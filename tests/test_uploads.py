@@ -73,7 +73,9 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         message = self.channel.message_ids[0]
         self.assertEqual(message.attachment_ids, attachment)
         self.assertEqual(message.author_id, self.customer_a.partner_id)
-        self.assertEqual((attachment.res_model, attachment.res_id), ("discuss.channel", self.channel.id))
+        self.assertEqual(
+            (attachment.res_model, attachment.res_id), ("discuss.channel", self.channel.id)
+        )
 
     def test_refused_uploads_store_nothing(self):
         self.authenticate(self.customer_a.login, self.customer_a.login)

@@ -10,9 +10,12 @@
 #   tools/dev.sh bench    measure latency and scale against stock paths (bench/run.py, bench/README.md)
 #   tools/dev.sh faults   inject faults (socket drops, Odoo and PostgreSQL restarts) and count lost messages
 #   tools/dev.sh bench-queue  time the agent queue and the customer list at 100,000+ tickets
+#   tools/dev.sh lint     run the linters and format checks (pre-commit) on the tracked files
+#   tools/dev.sh format   apply the formatters and autofixes, then lint
 #
 # Everything generated lives in the cache dir (IMLT_HOME), never in the checkout.
-# Settings (environment): IMLT_HOME, IMLT_DB, IMLT_PORT, IMLT_LISTEN, ODOO_SRC, TEST_TAGS.
+# Settings (environment): IMLT_HOME, IMLT_DB, IMLT_PORT, IMLT_LISTEN, ODOO_SRC, TEST_TAGS,
+# LINT=0 (test without lint), FIX=1 (lint = format).
 set -euo pipefail
 
 MODULE=im_livechat_ticket
@@ -120,13 +123,17 @@ EOF
 # ---------------------------------------------------------------- python
 
 # A venv that sees the system site-packages, so an installed Odoo and its deps are reused.
-ensure_venv() {
+make_venv() {
     mkdir -p "$CACHE" "$STAMPS"
     if ! "$PY" -c '' 2>/dev/null; then   # missing, or its base python went away
         log "creating virtualenv $VENV"
         rm -rf "$VENV"
         python3 -m venv --system-site-packages "$VENV"
     fi
+}
+
+ensure_venv() {
+    make_venv
     # Make the venv import the Odoo tree we picked (also for "python -c 'import odoo'").
     local site pth
     site=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
@@ -228,6 +235,58 @@ free_port() {
     local port=$1
     while port_busy "$port"; do port=$((port + 1)); done
     echo "$port"
+}
+
+# ---------------------------------------------------------------- lint
+
+PRE_COMMIT_VERSION=4.7.0
+
+# pre-commit (pinned) in the venv; the hooks' own environments (.pre-commit-config.yaml,
+# installed from PyPI and npm on first use) in the cache dir.
+ensure_lint_tools() {
+    local pkgs=()
+    command -v git >/dev/null || pkgs+=(git ca-certificates)
+    command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
+    command -v python3 >/dev/null || pkgs+=(python3)
+    command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
+    [ ${#pkgs[@]} -eq 0 ] || ensure_debs "${pkgs[@]}"
+    git -C "$ROOT" rev-parse --show-toplevel >/dev/null 2>&1 \
+        || die "lint checks the files git tracks: $ROOT is not a git checkout"
+    make_venv
+    if [ "$("$PY" -m pre_commit --version 2>/dev/null)" != "pre-commit $PRE_COMMIT_VERSION" ]; then
+        log "installing pre-commit $PRE_COMMIT_VERSION into $VENV"
+        "$PY" -m pip install -q --disable-pip-version-check "pre-commit==$PRE_COMMIT_VERSION"
+    fi
+    export PRE_COMMIT_HOME=${PRE_COMMIT_HOME:-$CACHE/pre-commit}
+    export RUFF_CACHE_DIR=$CACHE/ruff
+    [ -d "$PRE_COMMIT_HOME" ] || log "first lint run: pre-commit installs its hooks into $PRE_COMMIT_HOME"
+}
+
+pre_commit() { (cd "$ROOT" && "$PY" -m pre_commit "$@"); }
+
+# Every check on every tracked file; non-zero on any finding.
+lint_checks() {
+    if pre_commit run --all-files; then
+        log "lint: no findings"
+    else
+        log "lint: findings above ('make format' applies the formatters and autofixes; fix the rest by hand)"
+        return 1
+    fi
+}
+
+cmd_lint() {
+    [ "${FIX:-}" = 1 ] && { cmd_format; return; }
+    ensure_lint_tools
+    lint_checks
+}
+
+# The fixers (manual stage), then the checks: what is left needs a hand.
+cmd_format() {
+    ensure_lint_tools
+    log "applying the formatters and autofixes"
+    pre_commit run --all-files --hook-stage manual >/dev/null || true
+    git -C "$ROOT" status --short
+    lint_checks
 }
 
 # ---------------------------------------------------------------- commands
@@ -386,8 +445,9 @@ cmd_clean() {
 }
 
 # Print failing tests and the closing "N passed, N failed" line; return non-zero on failure.
+# $3 = 1 when lint failed: it counts as one failed check.
 summarize_tests() {
-    local logfile=$1 odoo_rc=$2 result failures=0 errors=0 run=0 problems=()
+    local logfile=$1 odoo_rc=$2 lint_failed=${3:-0} result failures=0 errors=0 run=0 problems=()
     # one result line per Odoo run in the log (the suite, then the install checks): add them up
     result=$(grep -E 'odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$logfile" || true)
     if [ -n "$result" ]; then
@@ -414,6 +474,11 @@ summarize_tests() {
         [ "$failed" -gt 0 ] || failed=1   # so the closing line never reads as a success
     fi
     echo "full log: $logfile"
+    if [ "$lint_failed" -eq 1 ]; then
+        echo "lint failed, counted as 1 failed (log: $LOG_DIR/lint-latest.log):"
+        grep -E '\.Failed$' "$LOG_DIR/lint-latest.log" | sed 's/^/  /' || true
+        failed=$((failed + 1))
+    fi
     echo "$passed passed, $failed failed"
     [ ${#problems[@]} -eq 0 ] && [ "$failed" -eq 0 ]
 }
@@ -523,7 +588,16 @@ cmd_test() {
     setup test
     TEST_TAGS_GIVEN=${TEST_TAGS:-}
     TEST_TAGS=${TEST_TAGS:-/$MODULE}
-    local db http_port gevent_port logfile rc
+    local db http_port gevent_port logfile rc lint_failed=0
+    # Lint first (LINT=0 skips it); a failure still runs the tests and counts as one failed.
+    if [ "${LINT:-1}" != 0 ]; then
+        log "lint (LINT=0 skips it)"
+        set +e
+        # In the pipeline's subshell: a failed install (no network) is a lint failure too.
+        { ensure_lint_tools && lint_checks; } 2>&1 | tee "$LOG_DIR/lint-latest.log"
+        [ "${PIPESTATUS[0]}" -eq 0 ] || lint_failed=1
+        set -e
+    fi
     db=imlt_test_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
     http_port=$(free_port "${IMLT_TEST_PORT:-18069}")
     gevent_port=$(free_port $((http_port + 1)))
@@ -554,7 +628,7 @@ cmd_test() {
     finish_install_checks "$logfile" || install_rc=$?
     [ "$rc" -ne 0 ] || rc=$install_rc
     trap - EXIT
-    summarize_tests "$logfile" "$rc"
+    summarize_tests "$logfile" "$rc" "$lint_failed"
 }
 
 # bench/run.py does the work (throwaway db, servers, clients, cleanup); this only reuses the setup.
@@ -594,7 +668,7 @@ cmd_bench_queue() {
 }
 
 case ${1:-} in
-    run|test|update|shell|dropdb|clean|bench|faults) "cmd_$1" ;;
+    run|test|update|shell|dropdb|clean|bench|faults|lint|format) "cmd_$1" ;;
     bench-queue) cmd_bench_queue ;;
-    *) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

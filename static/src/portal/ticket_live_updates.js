@@ -47,31 +47,38 @@ const TicketBusListenerMixin = {
 };
 
 /** /my/tickets: fetch the list again (same filters, sorting and page) when it may have changed. */
-publicWidget.registry.ImLivechatTicketLiveList = publicWidget.Widget.extend(TicketBusListenerMixin, {
-    selector: ".o_im_livechat_ticket_list",
+publicWidget.registry.ImLivechatTicketLiveList = publicWidget.Widget.extend(
+    TicketBusListenerMixin,
+    {
+        selector: ".o_im_livechat_ticket_list",
 
-    start() {
-        this._listenToTicketEvents(() => this._refresh());
-        return this._super(...arguments);
-    },
+        start() {
+            this._listenToTicketEvents(() => this._refresh());
+            return this._super(...arguments);
+        },
 
-    destroy() {
-        this._stopListeningToTicketEvents();
-        this._super(...arguments);
-    },
+        destroy() {
+            this._stopListeningToTicketEvents();
+            this._super(...arguments);
+        },
 
-    async _refresh() {
-        const response = await fetch(window.location.href, { headers: { Accept: "text/html" } });
-        if (!response.ok || !this.el) {
-            return;
-        }
-        const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-        const fresh = doc.querySelector(".o_im_livechat_ticket_list");
-        if (fresh) {
-            this.el.replaceChildren(...[...fresh.childNodes].map((node) => document.importNode(node, true)));
-        }
-    },
-});
+        async _refresh() {
+            const response = await fetch(window.location.href, {
+                headers: { Accept: "text/html" },
+            });
+            if (!response.ok || !this.el) {
+                return;
+            }
+            const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+            const fresh = doc.querySelector(".o_im_livechat_ticket_list");
+            if (fresh) {
+                this.el.replaceChildren(
+                    ...[...fresh.childNodes].map((node) => document.importNode(node, true))
+                );
+            }
+        },
+    }
+);
 
 /**
  * /my: the unread messages of the user's tickets, on the Support Tickets

@@ -109,7 +109,8 @@ registry.category("web_tour.tours").add("im_livechat_ticket_agent_queue_tour", {
         },
         {
             content: "Its form shows the customer's message",
-            trigger: ".o_im_livechat_ticket_conversation .o-mail-Message:contains(It squeaks at every turn of the pedals)",
+            trigger:
+                ".o_im_livechat_ticket_conversation .o-mail-Message:contains(It squeaks at every turn of the pedals)",
         },
         {
             content: "and its service level",

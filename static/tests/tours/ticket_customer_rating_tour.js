@@ -46,7 +46,8 @@ registry.category("web_tour.tours").add("im_livechat_ticket_customer_rating_tour
         },
         {
             content: "with the rating given",
-            trigger: ".o_im_livechat_ticket_rating_done .o_im_livechat_ticket_rating_value[title=Good]",
+            trigger:
+                ".o_im_livechat_ticket_rating_done .o_im_livechat_ticket_rating_value[title=Good]",
         },
         {
             content: "and the comment",

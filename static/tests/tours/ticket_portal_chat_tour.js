@@ -135,7 +135,8 @@ registry.category("web_tour.tours").add("im_livechat_ticket_portal_chat_tour", {
         },
         {
             content: "The picture is zoomed",
-            trigger: ".o-FileViewer .o-FileViewer-toolbarButton[title='Reset Zoom (0)']:not(.o_disabled)",
+            trigger:
+                ".o-FileViewer .o-FileViewer-toolbarButton[title='Reset Zoom (0)']:not(.o_disabled)",
         },
         {
             content: "Close the file viewer",
@@ -159,11 +160,13 @@ registry.category("web_tour.tours").add("im_livechat_ticket_portal_chat_tour", {
         },
         {
             content: "The customer may reopen the ticket and rate the help",
-            trigger: ".o_im_livechat_ticket_resolved:has(.o_im_livechat_ticket_reopen):has(.o_im_livechat_ticket_rating_form)",
+            trigger:
+                ".o_im_livechat_ticket_resolved:has(.o_im_livechat_ticket_reopen):has(.o_im_livechat_ticket_rating_form)",
         },
         {
             content: "The header shows the new state",
-            trigger: ".o_im_livechat_ticket_header .o_im_livechat_ticket_state[data-state=resolved]",
+            trigger:
+                ".o_im_livechat_ticket_header .o_im_livechat_ticket_state[data-state=resolved]",
         },
     ],
 });

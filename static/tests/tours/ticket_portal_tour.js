@@ -39,7 +39,8 @@ registry.category("web_tour.tours").add("im_livechat_ticket_portal_tour", {
         },
         {
             content: "The ticket page shows the chosen priority",
-            trigger: ".o_im_livechat_ticket_header .o_im_livechat_ticket_priority[title='Priority: High']",
+            trigger:
+                ".o_im_livechat_ticket_header .o_im_livechat_ticket_priority[title='Priority: High']",
         },
         {
             content: "The first message is in the conversation, as the customer's own",
@@ -53,7 +54,8 @@ registry.category("web_tour.tours").add("im_livechat_ticket_portal_tour", {
         },
         {
             content: "The new ticket is listed",
-            trigger: ".o_im_livechat_ticket_row .o_im_livechat_ticket_subject a:contains(My bike is broken)",
+            trigger:
+                ".o_im_livechat_ticket_row .o_im_livechat_ticket_subject a:contains(My bike is broken)",
         },
     ],
 });

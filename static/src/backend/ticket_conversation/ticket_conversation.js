@@ -216,8 +216,8 @@ export class TicketConversation extends Component {
     isWatchedElsewhere(thread) {
         return Boolean(
             thread.isLocallyPinned ||
-                thread.eq(this.store.discuss.thread) ||
-                this.store.ChatWindow.get({ thread })
+            thread.eq(this.store.discuss.thread) ||
+            this.store.ChatWindow.get({ thread })
         );
     }
 

@@ -95,7 +95,9 @@ export class TicketQueueDashboard extends Component {
 
     isActive(card) {
         const active = this.activeFilterNames;
-        return active.size === card.filters.length && card.filters.every((name) => active.has(name));
+        return (
+            active.size === card.filters.length && card.filters.every((name) => active.has(name))
+        );
     }
 
     /** Show the tickets of ``card``: its filters replace the query, group-bys stay. */

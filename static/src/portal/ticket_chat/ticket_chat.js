@@ -285,7 +285,8 @@ export class TicketChat extends Component {
         }
         return [...form.elements].some(
             (field) =>
-                (["radio", "checkbox"].includes(field.type) && field.checked !== field.defaultChecked) ||
+                (["radio", "checkbox"].includes(field.type) &&
+                    field.checked !== field.defaultChecked) ||
                 (["text", "textarea"].includes(field.type) && field.value !== field.defaultValue)
         );
     }
