@@ -451,8 +451,10 @@ class FaultRun:
         extra = await action()
         end = time.monotonic()
         self.faults.append({"name": name, "start": start, "end": end, "note": extra or note})
-        detail = f" ({extra or note})" if (extra or note) else ""
-        log(f"fault {name}: over after {end - start:.1f} s{detail}")
+        log(
+            f"fault {name}: over after {end - start:.1f} "
+            f"s{(' (' + (extra or note) + ')') if (extra or note) else ''}"
+        )
         # keep the traffic going until the bus delivers again (bounded), then some plain traffic
         waited = time.monotonic()
         while time.monotonic() - waited < RECOVERY_LIMIT and not self.recovered_by_bus(end):
@@ -498,14 +500,17 @@ class FaultRun:
             with contextlib.suppress(Exception):
                 await party.ws.close()
         channel_id = party.channels[0]
-        keys = [json.dumps([self.db, "discuss.channel", channel_id], separators=(",", ":")),
-                json.dumps([self.db, "res.partner", self.partner_of(party)], separators=(",", ":"))]
+        keys = [
+            json.dumps([self.db, "discuss.channel", channel_id], separators=(",", ":")),
+            json.dumps([self.db, "res.partner", self.partner_of(party)], separators=(",", ":")),
+        ]
         real_window = SETTINGS["pause"] > BUS_REPLAY_WINDOW
         if real_window:
             # past the window for real: Odoo's own GC (the autovacuum cron's job, off in this
             # run), in a shell started now that runs it when the pause ends
-            gc = asyncio.create_task(asyncio.to_thread(
-                self.collect_bus_garbage, time.time() + SETTINGS["pause"]))
+            gc = asyncio.create_task(
+                asyncio.to_thread(self.collect_bus_garbage, time.time() + SETTINGS["pause"])
+            )
         await asyncio.sleep(max(0.0, SETTINGS["pause"] - 1))
         upto, pending = self.pending_bus_rows(party, keys)
         if real_window:
@@ -516,8 +521,10 @@ class FaultRun:
             # a short run: delete what this client missed, as the GC would after the window
             conn = self.pg.connect(self.db)
             with conn.cursor() as cr:
-                cr.execute("DELETE FROM bus_bus WHERE id > %s AND id <= %s AND channel = ANY(%s)",
-                           [party.last_bus_id, upto, keys])
+                cr.execute(
+                    "DELETE FROM bus_bus WHERE id > %s AND id <= %s AND channel = ANY(%s)",
+                    [party.last_bus_id, upto, keys],
+                )
             conn.close()
             how = f"SIMULATED the {BUS_REPLAY_WINDOW} s bus replay window passing: deleted in SQL"
         deleted = pending - self.pending_bus_rows(party, keys, upto)[1]
@@ -528,13 +535,20 @@ class FaultRun:
             if party.caught_up_at >= back:
                 break
             await asyncio.sleep(0.1)
-        fetched = sum(1 for t, name, _m, via, token in self.deliveries
-                      if t >= back and name == party.name and via == "fetch" and token)
+        fetched = sum(
+            1
+            for t, name, _m, via, token in self.deliveries
+            if t >= back and name == party.name and via == "fetch" and token
+        )
         if not deleted:
-            log(f"fault pause: none of the {pending} bus rows {party.name} missed was deleted: "
-                "the run did not go past the replay window")
-        return (f"{party.name} away {away:.0f} s; {how} {deleted} of the {pending} bus rows it "
-                f"missed; got {fetched} missed messages back from mail.message on reconnect")
+            log(
+                f"fault pause: none of the {pending} bus rows {party.name} missed was deleted: "
+                "the run did not go past the replay window"
+            )
+        return (
+            f"{party.name} away {away:.0f} s; {how} {deleted} of the {pending} bus rows it "
+            f"missed; got {fetched} missed messages back from mail.message on reconnect"
+        )
 
     def pending_bus_rows(self, party, keys, upto=None):
         """(highest bus id now or ``upto``, rows of ``keys`` the party has not seen up to it)"""
@@ -543,8 +557,10 @@ class FaultRun:
             if upto is None:
                 cr.execute("SELECT COALESCE(max(id), 0) FROM bus_bus")
                 upto = cr.fetchone()[0]
-            cr.execute("SELECT count(*) FROM bus_bus WHERE id > %s AND id <= %s AND channel = ANY(%s)",
-                       [party.last_bus_id, upto, keys])
+            cr.execute(
+                "SELECT count(*) FROM bus_bus WHERE id > %s AND id <= %s AND channel = ANY(%s)",
+                [party.last_bus_id, upto, keys],
+            )
             count = cr.fetchone()[0]
         conn.close()
         return upto, count
@@ -564,7 +580,15 @@ class FaultRun:
         with tempfile.TemporaryFile() as stdin:
             stdin.write(script.encode())
             stdin.seek(0)
-            odoo.run("shell", "-d", self.db, "--no-http", "--log-level=warn", stdin=stdin, logfile=logfile)
+            odoo.run(
+                "shell",
+                "-d",
+                self.db,
+                "--no-http",
+                "--log-level=warn",
+                stdin=stdin,
+                logfile=logfile,
+            )
 
     def partner_of(self, party):
         for customer in self.data["customers"]:
@@ -639,9 +663,9 @@ def db_truth(pg, db, run):
     truth = {c: {} for c in channels}
     with conn.cursor() as cr:
         cr.execute(
-            "SELECT res_id, id, body FROM mail_message"
-            " WHERE model = 'discuss.channel' AND res_id = ANY(%s)"
-            " AND message_type != 'user_notification'",
+            "SELECT res_id, id, body FROM mail_message WHERE model = 'discuss.channel' AND res_id "
+            "= ANY(%s) "
+            "AND message_type != 'user_notification'",
             [channels],
         )
         for res_id, mid, body in cr.fetchall():
@@ -650,21 +674,7 @@ def db_truth(pg, db, run):
     return truth
 
 
-def first_delivery(run, fault, via_ok):
-    """Time from the fault's end to the first delivery (via_ok(via)) of a message sent after it."""
-    sent = run.sent
-    times = [
-        t
-        for t, _p, _m, via, token in run.deliveries
-        if t >= fault["end"]
-        and via_ok(via)
-        and token in sent
-        and sent[token]["sent_at"] >= fault["end"]
-    ]
-    return f"{min(times) - fault['end']:.2f} s" if times else "never"
-
-
-def report(run, truth):
+def report(run, truth):  # noqa: C901 - one flat list of checks, clearer than split
     stored_by_token = {}
     for messages in truth.values():
         for mid, token in messages.items():
@@ -700,13 +710,16 @@ def report(run, truth):
         f"{sum(p.kind == 'agent' for p in run.parties)} agents), websocket (re)connects: "
         f"{sum(p.connects for p in run.parties)}",
         f"sent        {len(sent):6}  posts whose HTTP call succeeded ({run.retries} retries with "
-        f"the same ticket_client_key; {len(run.failed)} posts given up)",
+        "the same "
+        f"ticket_client_key; {len(run.failed)} posts given up)",
         f"stored      {sum(1 for t in sent if t in stored_by_token):6}  distinct rows for those "
-        f"tokens ({sum(len(v) for v in stored_by_token.values())} rows in all)",
-        f"delivered   {delivered:6}  of {expected} "
-        "(each sent message x each party of its conversation)",
+        "tokens "
+        f"({sum(len(v) for v in stored_by_token.values())} rows in all)",
+        f"delivered   {delivered:6}  of {expected} (each sent message x each party of its "
+        "conversation)",
         f"lost        {lost:6}  ({len(not_stored)} not stored, {len(missing_sent)} missing from a "
-        f"party's view, {len(run.failed)} never accepted)",
+        "party's view, "
+        f"{len(run.failed)} never accepted)",
         f"duplicated  {duplicated:6}  ({dup_stored} stored twice for one token, {shown_twice} "
         "shown twice by a client)",
     ]
@@ -727,14 +740,23 @@ def report(run, truth):
         )
     lines.append("recovery after each fault (from the fault's end):")
     for fault in run.faults:
+
         def first(via_ok, fault=fault):
-            times = [t for t, _p, _m, via, token in run.deliveries
-                     if t >= fault["end"] and via_ok(via) and token in sent
-                     and sent[token]["sent_at"] >= fault["end"]]
+            times = [
+                t
+                for t, _p, _m, via, token in run.deliveries
+                if t >= fault["end"]
+                and via_ok(via)
+                and token in sent
+                and sent[token]["sent_at"] >= fault["end"]
+            ]
             return f"{min(times) - fault['end']:.2f} s" if times else "never"
 
-        lines.append(f"  {fault['name']:<42} lasted {fault['end'] - fault['start']:5.1f} s; "
-                     f"first new message delivered {first(lambda v: True)} (by bus {first(lambda v: v == 'bus')})")
+        lines.append(
+            f"  {fault['name']:<42} lasted {fault['end'] - fault['start']:5.1f} s; "
+            f"first new message delivered {first(lambda v: True)} (by bus "
+            f"{first(lambda v: v == 'bus')})"
+        )
         if fault["note"]:
             lines.append(f"      {fault['note']}")
     lines.append(f"faults: lost={lost} duplicated={duplicated}")
@@ -785,8 +807,8 @@ def main():
             "--log-level=warn",
         )
         log(
-            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, "
-            f"gevent {gevent_port}; log: {server_log}"
+            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent "
+            f"{gevent_port}; log: {server_log}"
         )
         server = odoo.start(*server_args, logfile=server_log)
         wait_for_server(server, http_port, gevent_port)
@@ -813,8 +835,8 @@ def main():
             (odoo.state_dir / f"{db}.json").unlink()
         pg.destroy()
         log(
-            f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, "
-            f"filestore of {db} removed"
+            f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, filestore of "
+            f"{db} removed"
         )
     return exit_code
 

@@ -747,7 +747,10 @@ def queue_requests(client, data):
     async def floor():
         # the cost of any authenticated call on this machine, whatever the data
         return await client.call_kw(
-            agent_sid, "im_livechat.ticket", "search_count", {"context": context},
+            agent_sid,
+            "im_livechat.ticket",
+            "search_count",
+            {"context": context},
             args=[[("id", "=", 0)]],
         )
 

@@ -41,7 +41,9 @@ PHONE_SIZE = (375, 667)
 TICKET = os.environ.get("SHOT_TICKET", "TCK-00001")
 # a resolved ticket of the demo customer that is not rated yet (demo data: the second bike)
 RATING_TICKET = os.environ.get("SHOT_RATING_TICKET", "TCK-00005")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
 
 
 class Browser:
@@ -304,7 +306,9 @@ def phone_pages():
             f".find(a => a.textContent.includes('{TICKET}'))?.getAttribute('href'))"
         )
         if ticket:
-            pages.append(("phone-ticket-chat", ticket, "document.querySelector('.o-mail-Message')", 3))
+            pages.append(
+                ("phone-ticket-chat", ticket, "document.querySelector('.o-mail-Message')", 3)
+            )
         for name, path, ready, settle in pages:
             browser.goto(f"{BASE_URL}{path}", ready, settle=settle)
             print(f"{name}: {browser.evaluate(overflow)} px wider than the screen")

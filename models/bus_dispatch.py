@@ -57,7 +57,8 @@ def _loop(self):
     _logger.info("Bus.loop listen imbus on db postgres")
     with odoo.sql_db.db_connect("postgres").cursor() as cr, selectors.DefaultSelector() as sel:
         cr.execute("listen imbus")
-        cr.commit()
+        # LISTEN takes effect at commit, as in Odoo's own loop
+        cr.commit()  # pylint: disable=invalid-commit
         self._imlt_listening = True
         if getattr(self, "_imlt_lost_listen", False):
             self._imlt_lost_listen = False

@@ -78,7 +78,9 @@ class DiscussChannel(models.Model):
             with_files=bool(post_values.get("attachment_ids") or files),
         )
         if post_values.get("attachment_ids") or files:
-            self._check_ticket_attachments(post_values.get("attachment_ids") or [], checked_ids, files)
+            self._check_ticket_attachments(
+                post_values.get("attachment_ids") or [], checked_ids, files
+            )
         ticket._check_rate_limit("messages")
 
     def _get_ticket_raw_files(self, attachments):
@@ -99,9 +101,18 @@ class DiscussChannel(models.Model):
         created after checking them (``checked_ids``), and contents
         (``files``, as ``(filename, bytes)``)."""
         # sudo: ir.attachment - reading the files the caller is about to attach
-        attachments = self.env["ir.attachment"].sudo().browse(
-            [attachment_id for attachment_id in attachment_ids if attachment_id not in checked_ids]
-        ).exists()
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .browse(
+                [
+                    attachment_id
+                    for attachment_id in attachment_ids
+                    if attachment_id not in checked_ids
+                ]
+            )
+            .exists()
+        )
         files = [*files, *((attachment.name, attachment.raw) for attachment in attachments)]
         if files:
             self.env["im_livechat.ticket"]._check_uploads(files)

@@ -258,7 +258,7 @@ class ImLivechatTicket(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         # The queue lists open tickets in _order: these give its first page
         # and its counts without sorting or reading the resolved ones. The
         # condition matches the "Open" filter and the dashboard's domains;
@@ -267,19 +267,32 @@ class ImLivechatTicket(models.Model):
         open_tickets = "state IN ('new', 'open')"
         queue_order = ["priority DESC", "create_date", "id"]
         create_index(
-            self.env.cr, "im_livechat_ticket_user_queue_open_idx", self._table,
-            ["user_id", *queue_order, "state", "company_id"], where=open_tickets,
+            self.env.cr,
+            "im_livechat_ticket_user_queue_open_idx",
+            self._table,
+            ["user_id", *queue_order, "state", "company_id"],
+            where=open_tickets,
         )
         create_index(
-            self.env.cr, "im_livechat_ticket_queue_open_idx", self._table,
-            [*queue_order, "state", "company_id"], where=open_tickets,
+            self.env.cr,
+            "im_livechat_ticket_queue_open_idx",
+            self._table,
+            [*queue_order, "state", "company_id"],
+            where=open_tickets,
         )
         # the dashboard's service level counts of open tickets (_get_sla_status_domain)
         create_index(
-            self.env.cr, "im_livechat_ticket_sla_open_idx", self._table,
+            self.env.cr,
+            "im_livechat_ticket_sla_open_idx",
+            self._table,
             [
-                "sla_response_deadline", "sla_resolution_deadline", "first_response_date",
-                "resolved_date", "sla_target_missed", "livechat_channel_id", "company_id",
+                "sla_response_deadline",
+                "sla_resolution_deadline",
+                "first_response_date",
+                "resolved_date",
+                "sla_target_missed",
+                "livechat_channel_id",
+                "company_id",
             ],
             where=open_tickets,
         )
@@ -287,12 +300,15 @@ class ImLivechatTicket(models.Model):
         create_index(self.env.cr, "im_livechat_ticket_queue_order_idx", self._table, queue_order)
         # /my/tickets: a customer company's tickets, latest activity first
         create_index(
-            self.env.cr, "im_livechat_ticket_commercial_activity_idx", self._table,
+            self.env.cr,
+            "im_livechat_ticket_commercial_activity_idx",
+            self._table,
             ["commercial_partner_id", "last_activity_date DESC", "id DESC"],
         )
+        return res
 
     def _compute_access_url(self):
-        # every ticket gets its own page: the mixin's placeholder is not needed
+        # every ticket gets its own URL: portal.mixin's default has nothing to add
         for ticket in self:
             ticket.access_url = f"/my/tickets/{ticket.id}"
 
@@ -402,90 +418,134 @@ class ImLivechatTicket(models.Model):
             ("sla_resolution_deadline", "!=", False),
             ("resolved_date", "=", False),
         ]
-        breached = expression.OR([
-            [("sla_target_missed", "=", True)],
-            [("first_response_date", "=", False), ("sla_response_deadline", "<", now)],
-            [("resolved_date", "=", False), ("sla_resolution_deadline", "<", now)],
-        ])
-        not_breached = expression.AND([
-            [("sla_target_missed", "=", False)],
-            expression.OR([
-                [("first_response_date", "!=", False)],
-                [("sla_response_deadline", "=", False)],
-                [("sla_response_deadline", ">=", now)],
-            ]),
-            expression.OR([
-                [("resolved_date", "!=", False)],
-                [("sla_resolution_deadline", "=", False)],
-                [("sla_resolution_deadline", ">=", now)],
-            ]),
-        ])
+        breached = expression.OR(
+            [
+                [("sla_target_missed", "=", True)],
+                [("first_response_date", "=", False), ("sla_response_deadline", "<", now)],
+                [("resolved_date", "=", False), ("sla_resolution_deadline", "<", now)],
+            ]
+        )
+        not_breached = expression.AND(
+            [
+                [("sla_target_missed", "=", False)],
+                expression.OR(
+                    [
+                        [("first_response_date", "!=", False)],
+                        [("sla_response_deadline", "=", False)],
+                        [("sla_response_deadline", ">=", now)],
+                    ]
+                ),
+                expression.OR(
+                    [
+                        [("resolved_date", "!=", False)],
+                        [("sla_resolution_deadline", "=", False)],
+                        [("sla_resolution_deadline", ">=", now)],
+                    ]
+                ),
+            ]
+        )
         if status == "none":
             return no_target
         if status == "breached":
             return breached
         if status == "met":
-            return expression.AND([
-                not_breached,
-                expression.OR([
-                    [("sla_response_deadline", "!=", False)],
-                    [("sla_resolution_deadline", "!=", False)],
-                ]),
-                expression.OR([
-                    [("sla_response_deadline", "=", False)],
-                    [("first_response_date", "!=", False)],
-                ]),
-                expression.OR([
-                    [("sla_resolution_deadline", "=", False)],
-                    [("resolved_date", "!=", False)],
-                ]),
-            ])
+            return expression.AND(
+                [
+                    not_breached,
+                    expression.OR(
+                        [
+                            [("sla_response_deadline", "!=", False)],
+                            [("sla_resolution_deadline", "!=", False)],
+                        ]
+                    ),
+                    expression.OR(
+                        [
+                            [("sla_response_deadline", "=", False)],
+                            [("first_response_date", "!=", False)],
+                        ]
+                    ),
+                    expression.OR(
+                        [
+                            [("sla_resolution_deadline", "=", False)],
+                            [("resolved_date", "!=", False)],
+                        ]
+                    ),
+                ]
+            )
         # at risk: a pending deadline within the team's risk hours
         teams_by_risk = {}
         # sudo: im_livechat.channel - the teams' risk thresholds, whichever teams the user reads
         teams = self.env["im_livechat.channel"].sudo().with_context(active_test=False).search([])
         for team in teams:
             teams_by_risk.setdefault(team.ticket_sla_risk_hours or 0.0, []).append(team.id)
-        at_risk = expression.OR([
-            expression.AND([
-                [("livechat_channel_id", "in", team_ids)],
-                expression.OR([
+        at_risk = expression.OR(
+            [
+                expression.AND(
                     [
-                        ("first_response_date", "=", False),
-                        ("sla_response_deadline", "<=", now + timedelta(hours=hours)),
-                    ],
-                    [
-                        ("resolved_date", "=", False),
-                        ("sla_resolution_deadline", "<=", now + timedelta(hours=hours)),
-                    ],
-                ]),
-            ])
-            for hours, team_ids in teams_by_risk.items()
-        ])
+                        [("livechat_channel_id", "in", team_ids)],
+                        expression.OR(
+                            [
+                                [
+                                    ("first_response_date", "=", False),
+                                    ("sla_response_deadline", "<=", now + timedelta(hours=hours)),
+                                ],
+                                [
+                                    ("resolved_date", "=", False),
+                                    ("sla_resolution_deadline", "<=", now + timedelta(hours=hours)),
+                                ],
+                            ]
+                        ),
+                    ]
+                )
+                for hours, team_ids in teams_by_risk.items()
+            ]
+        )
         if status == "at_risk":
             return expression.AND([not_breached, at_risk])
         # on track: a target pending, none breached or at risk
-        not_at_risk = expression.AND([
-            expression.OR([
-                [("livechat_channel_id", "not in", team_ids)],
-                expression.AND([
-                    expression.OR([
-                        [("first_response_date", "!=", False)],
-                        [("sla_response_deadline", "=", False)],
-                        [("sla_response_deadline", ">", now + timedelta(hours=hours))],
-                    ]),
-                    expression.OR([
-                        [("resolved_date", "!=", False)],
-                        [("sla_resolution_deadline", "=", False)],
-                        [("sla_resolution_deadline", ">", now + timedelta(hours=hours))],
-                    ]),
-                ]),
-            ])
-            for hours, team_ids in teams_by_risk.items()
-        ])
-        return expression.AND([
-            not_breached, expression.OR([response_pending, resolution_pending]), not_at_risk
-        ])
+        not_at_risk = expression.AND(
+            [
+                expression.OR(
+                    [
+                        [("livechat_channel_id", "not in", team_ids)],
+                        expression.AND(
+                            [
+                                expression.OR(
+                                    [
+                                        [("first_response_date", "!=", False)],
+                                        [("sla_response_deadline", "=", False)],
+                                        [
+                                            (
+                                                "sla_response_deadline",
+                                                ">",
+                                                now + timedelta(hours=hours),
+                                            )
+                                        ],
+                                    ]
+                                ),
+                                expression.OR(
+                                    [
+                                        [("resolved_date", "!=", False)],
+                                        [("sla_resolution_deadline", "=", False)],
+                                        [
+                                            (
+                                                "sla_resolution_deadline",
+                                                ">",
+                                                now + timedelta(hours=hours),
+                                            )
+                                        ],
+                                    ]
+                                ),
+                            ]
+                        ),
+                    ]
+                )
+                for hours, team_ids in teams_by_risk.items()
+            ]
+        )
+        return expression.AND(
+            [not_breached, expression.OR([response_pending, resolution_pending]), not_at_risk]
+        )
 
     @api.depends(
         "create_date",
@@ -524,10 +584,16 @@ class ImLivechatTicket(models.Model):
             )
             ticket.sla_success_rate = 100.0 if ticket.sla_success else 0.0
             ticket.sla_target_missed = bool(
-                (ticket.sla_response_deadline and ticket.first_response_date
-                 and ticket.first_response_date > ticket.sla_response_deadline)
-                or (ticket.sla_resolution_deadline and ticket.resolved_date
-                    and ticket.resolved_date > ticket.sla_resolution_deadline)
+                (
+                    ticket.sla_response_deadline
+                    and ticket.first_response_date
+                    and ticket.first_response_date > ticket.sla_response_deadline
+                )
+                or (
+                    ticket.sla_resolution_deadline
+                    and ticket.resolved_date
+                    and ticket.resolved_date > ticket.sla_resolution_deadline
+                )
             )
 
     @api.depends("state", "resolved_date", "livechat_channel_id.ticket_reopen_days")
@@ -678,8 +744,8 @@ class ImLivechatTicket(models.Model):
             if ticket.state != "resolved":
                 raise UserError(
                     self.env._(
-                        "Ticket %(reference)s is not resolved: "
-                        "only a resolved ticket can be reopened.",
+                        "Ticket %(reference)s is not resolved: only a resolved ticket can be "
+                        "reopened.",
                         reference=ticket.reference,
                     )
                 )
@@ -741,9 +807,7 @@ class ImLivechatTicket(models.Model):
         """Counts for the agents' queue header; each is one indexed count."""
         # the open tickets' partial indexes (init) match this condition
         open_domain = [("state", "in", ("new", "open"))]
-        today = fields.Datetime.to_datetime(
-            fields.Date.context_today(self)
-        )
+        today = fields.Datetime.to_datetime(fields.Date.context_today(self))
         # the user's midnight, in UTC as stored
         tz_today = fields.Datetime.context_timestamp(self, today).replace(tzinfo=None)
         midnight_utc = today - (tz_today - today)
@@ -921,8 +985,8 @@ class ImLivechatTicket(models.Model):
         vals["portal_request_key"] = request_key
         try:
             with self.env.cr.savepoint():
-                # sudo: im_livechat.ticket - customers have no create right;
-                # the values are checked above
+                # sudo: im_livechat.ticket - customers have no create right; values are
+                # checked above
                 ticket = (
                     self.sudo()
                     .with_context(im_livechat_ticket_first_message_follows=True)

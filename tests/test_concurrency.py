@@ -156,7 +156,8 @@ class TestTicketConcurrency(TransactionCase):
     def _agent_members(self):
         """The agents of this test who are members of the conversation."""
         rows = self._read(
-            """SELECT u.id FROM discuss_channel_member m JOIN res_users u ON u.partner_id = m.partner_id
+            """SELECT u.id FROM discuss_channel_member m
+                JOIN res_users u ON u.partner_id = m.partner_id
                 WHERE m.channel_id = %s AND u.id = ANY(%s)""",
             [self.channel_id, self.agent_ids],
         )
@@ -249,17 +250,22 @@ class TestTicketConcurrency(TransactionCase):
         self.assertEqual(results[1], "assigned")
         self.assertIn("was just assigned to", results[2], "the second one is told, clearly")
         self.assertIn("reload it", results[2])
-        owner = self._read("SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[0][0]
+        owner = self._read(
+            "SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id]
+        )[0][0]
         self.assertEqual(owner, winner)
         self.assertEqual(self._agent_members(), {winner}, "the losing assignee is not a member")
         operator = self._read(
-            """SELECT u.id FROM discuss_channel c JOIN res_users u ON u.partner_id = c.livechat_operator_id
+            """SELECT u.id FROM discuss_channel c
+                JOIN res_users u ON u.partner_id = c.livechat_operator_id
                 WHERE c.id = %s""",
             [self.channel_id],
         )[0][0]
         self.assertEqual(operator, winner, "the conversation's operator is the winner")
         # the winner's arrival ("invited ... to the channel"), once
-        self.assertEqual(self._notification_count() - notices_before, 1, "one notice in the conversation")
+        self.assertEqual(
+            self._notification_count() - notices_before, 1, "one notice in the conversation"
+        )
         self.assertEqual(self._events("updated") - updated_before, 1, "one updated event")
 
     @mute_logger("odoo.sql_db")
@@ -277,5 +283,7 @@ class TestTicketConcurrency(TransactionCase):
 
         results = self._race(assign_to(first), assign_to(second))
         self.assertEqual(results, {1: "assigned", 2: "assigned"})
-        owner = self._read("SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id])[0][0]
+        owner = self._read(
+            "SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id]
+        )[0][0]
         self.assertEqual(owner, second)

@@ -643,7 +643,9 @@ class TestTicketPortal(HttpCase):
         self._login(self.customer_a)
         html = self.url_open(f"/my/tickets/{self.ticket_a.id}").text
         self.assertIn("This ticket was resolved.", html)
-        self.assertNotIn("o_im_livechat_ticket_reopen", html, "no Reopen button once the window is closed")
+        self.assertNotIn(
+            "o_im_livechat_ticket_reopen", html, "no Reopen button once the window is closed"
+        )
         self.assertIn(
             '<a href="/my/tickets/new" class="o_translate_inline">Open a new ticket</a>', html
         )

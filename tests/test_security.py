@@ -224,8 +224,11 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         new_messages = (
             self.env["mail.message"].sudo().browse(sorted(after["messages"] - before["messages"]))
         )
-        created = [(m.model, m.res_id, m.message_type, m.body) for m in new_messages]
-        self.assertFalse(new_messages, f"messages created: {created}")
+        self.assertFalse(
+            new_messages,
+            "messages created: "
+            f"{[(m.model, m.res_id, m.message_type, m.body) for m in new_messages]}",
+        )
         for key, value in before.items():
             self.assertEqual(after[key], value, f"{key} changed")
 
@@ -595,7 +598,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         page = self._get(f"/my/tickets/{self.ticket_a.id}")
         self.assertEqual(page.status_code, 200)
         token = self.attachment_a.sudo().access_token
-        self.assertIn(token, page.text, "the shared ticket's page hands the coworker the file's token")
+        self.assertIn(
+            token, page.text, "the shared ticket's page hands the coworker the file's token"
+        )
         a = self.attachment_a.id
         urls = (
             f"/web/content/{a}?access_token={token}",
@@ -606,7 +611,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         )
         for url in urls:
             with self.subTest(sharing=True, url=url):
-                self.assertEqual(self._get(url).content, PNG_A, "control: sharing on, the token opens it")
+                self.assertEqual(
+                    self._get(url).content, PNG_A, "control: sharing on, the token opens it"
+                )
         self.company_a.ticket_company_sharing = False
         self.env.flush_all()
         self.assertEqual(self._get(f"/my/tickets/{self.ticket_a.id}").status_code, 404)
@@ -614,7 +621,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
             with self.subTest(sharing=False, url=url):
                 response = self._get(url)
                 # a refused /web/image answers Odoo's placeholder picture
-                self.assertIn(response.status_code, (200, 403, 404) if "/web/image" in url else (403, 404))
+                self.assertIn(
+                    response.status_code, (200, 403, 404) if "/web/image" in url else (403, 404)
+                )
                 self.assertNotEqual(response.content, PNG_A)
         zipped = self.url_open(
             "/mail/attachment/zip",
@@ -1103,7 +1112,8 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         if "result" in answer:
             self.fail(
                 f"GAP: /mail/message/post stores a {len(body)}-character customer message in a "
-                f"ticket conversation; the portal form limits messages to {MESSAGE_MAX_LENGTH}"
+                "ticket "
+                f"conversation; the portal form limits messages to {MESSAGE_MAX_LENGTH}"
             )
         self._assert_unchanged(before)
 
@@ -1169,7 +1179,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         itself cannot be sent by a client: the files are checked anyway."""
         self._login(self.customer_a)
         # 10 bytes: smaller than A's picture
-        self.env["ir.config_parameter"].sudo().set_param("im_livechat_ticket.max_upload_mb", "0.00001")
+        self.env["ir.config_parameter"].sudo().set_param(
+            "im_livechat_ticket.max_upload_mb", "0.00001"
+        )
         before = self._snapshot()
         answer = self._call_kw(
             "discuss.channel",
@@ -1276,9 +1288,11 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         if sneaked_resolved or sneaked_limit:
             self.fail(
                 "VULNERABILITY: POST /mail/message/post {thread_model: 'discuss.channel', "
-                "thread_id: <own ticket channel>, post_data: {body, message_type: "
-                "'notification'|'email'|'auto_comment'}} is stored: into a resolved ticket "
-                f"({sneaked_resolved}) and past the message rate limit ({sneaked_limit}); "
+                "thread_id: <own ticket "
+                "channel>, post_data: {body, message_type: "
+                "'notification'|'email'|'auto_comment'}} is stored: "
+                f"into a resolved ticket ({sneaked_resolved}) and past the message rate limit "
+                f"({sneaked_limit}); "
                 "models/discuss_channel.py message_post checks only message_type == 'comment'"
             )
         self._assert_unchanged(before)
@@ -1406,8 +1420,9 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
         self._assert_unchanged(before)
         if response_html.status_code == 200:
             self.fail(
-                "GAP: /mail/attachment/upload checks the file's type before the caller's access to "
-                "the channel: a refused file on another customer's ticket channel answers 200 "
+                "GAP: /mail/attachment/upload checks the file's type before the caller's access "
+                "to the "
+                "channel: a refused file on another customer's ticket channel answers 200 "
                 f"{response_html.text[:80]!r} (tells ticket channels apart) instead of 404"
             )
         self.assertEqual(response_html.status_code, 404)

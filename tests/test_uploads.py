@@ -139,12 +139,18 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         original = Ticket._check_uploads
         files = [("front.png", _png_bytes()), ("back.png", _png_bytes())]
         with patch.object(Ticket, "_check_uploads", autospec=True, side_effect=original) as spy:
-            ticket = self._new_ticket(self.customer_a, "Two photos", "Front and back", attachments=files)
+            ticket = self._new_ticket(
+                self.customer_a, "Two photos", "Front and back", attachments=files
+            )
         self.assertEqual(spy.call_count, 1)
-        self.assertEqual([name for name, _content in spy.call_args.args[1]], ["front.png", "back.png"])
+        self.assertEqual(
+            [name for name, _content in spy.call_args.args[1]], ["front.png", "back.png"]
+        )
         self.assertEqual(len(ticket.channel_id.message_ids.attachment_ids), 2)
         with patch.object(Ticket, "_check_uploads", autospec=True, side_effect=original) as spy:
-            ticket.with_user(self.customer_a)._post_customer_message("One more", [("side.png", _png_bytes())])
+            ticket.with_user(self.customer_a)._post_customer_message(
+                "One more", [("side.png", _png_bytes())]
+            )
         self.assertEqual(spy.call_count, 1)
         # files attached by id (Odoo's upload route, then a post) are checked at post time
         attachment_ids = ticket.channel_id.message_ids.attachment_ids[:1].ids

@@ -44,12 +44,14 @@ class LoggedResult(unittest.TestResult):
         )
 
     def addFailure(self, test, err):
-        super().addFailure(test, err)
+        result = super().addFailure(test, err)
         self._log("FAIL", test, err)
+        return result
 
     def addError(self, test, err):
-        super().addError(test, err)
+        result = super().addError(test, err)
         self._log("ERROR", test, err)
+        return result
 
 
 class TestStockLivechatAfterUninstall(unittest.TestCase):
@@ -57,6 +59,7 @@ class TestStockLivechatAfterUninstall(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls.registry = Registry(cls.dbname)
         cls.cr = cls.registry.cursor()
         cls.env = odoo.api.Environment(cls.cr, odoo.SUPERUSER_ID, {})
@@ -67,10 +70,12 @@ class TestStockLivechatAfterUninstall(unittest.TestCase):
     def tearDownClass(cls):
         cls.cr.rollback()
         cls.cr.close()
+        super().tearDownClass()
 
     def tearDown(self):
         self.env.invalidate_all()
         self.cr.rollback()
+        super().tearDown()
 
     def test_module_gone(self):
         module = self.env["ir.module.module"].search([("name", "=", MODULE)])
