@@ -138,7 +138,9 @@ def headline(results):
     lines = []
     machine = results["machine"]
     load = machine.get("loadavg_at_end") or [None]
-    command = ["make bench"] + [f"{k}={v}" for k, v in (results.get("environment") or {}).items()]
+    # the settings given on the command line; unset ones took their defaults
+    settings = (results.get("environment") or {}).items()
+    command = ["make bench"] + [f"{k}={v}" for k, v in settings if v not in (None, "")]
     lines.append(
         f"Run of {results['date'][:10]}, commit `{results['commit']}`, {machine['cores']} cores / "
         f"{machine.get('memory_gib') or '?'} GiB, load average {load[0]:.1f} at its end, "
