@@ -48,9 +48,18 @@ class TicketPortal(CustomerPortal):
         Ticket = request.env["im_livechat.ticket"]
         if not Ticket.has_access("read"):
             return 0
-        tickets = Ticket.search(self._prepare_tickets_domain())
+        # one query from the user's own memberships: a sharing company's
+        # coworkers may list thousands of tickets but are members of their own
+        commercial_partner = request.env.user.partner_id.commercial_partner_id
         members = request.env["discuss.channel.member"].search(
-            [("channel_id", "in", tickets.channel_id.ids), ("is_self", "=", True)]
+            [
+                ("is_self", "=", True),
+                (
+                    "channel_id.livechat_ticket_ids.commercial_partner_id",
+                    "=",
+                    commercial_partner.id,
+                ),
+            ]
         )
         return sum(members.mapped("message_unread_counter"))
 
