@@ -61,6 +61,27 @@ class TicketFixtures:
         )
         return ticket.with_env(cls.env)
 
+    def _post_to_conversation(self, channel, body, session=None, attachment_ids=(), tokens=()):
+        """Post in ``channel`` as the web client does (``/mail/message/post``,
+        JSON-RPC; HttpCase only), as the user of ``session`` if given, else
+        as the one currently logged in."""
+        if session:
+            self.opener.cookies["session_id"] = session.sid
+        return self.make_jsonrpc_request(
+            "/mail/message/post",
+            {
+                "thread_model": "discuss.channel",
+                "thread_id": channel.id,
+                "post_data": {
+                    "body": body,
+                    "message_type": "comment",
+                    "subtype_xmlid": "mail.mt_comment",
+                    "attachment_ids": list(attachment_ids),
+                },
+                "attachment_tokens": list(tokens),
+            },
+        )
+
 
 class TicketCommon(TicketFixtures, TransactionCase):
     @classmethod

@@ -37,19 +37,7 @@ class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
         cls.channel = cls.ticket.channel_id
 
     def _post(self, session, body):
-        self.opener.cookies["session_id"] = session.sid
-        return self.make_jsonrpc_request(
-            "/mail/message/post",
-            {
-                "thread_model": "discuss.channel",
-                "thread_id": self.channel.id,
-                "post_data": {
-                    "body": body,
-                    "message_type": "comment",
-                    "subtype_xmlid": "mail.mt_comment",
-                },
-            },
-        )
+        return self._post_to_conversation(self.channel, body, session)
 
     def _postgres(self, query, params=()):
         # the database the dispatcher listens on, as Odoo's own NOTIFY does

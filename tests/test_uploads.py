@@ -45,19 +45,8 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         return json.loads(response.content)
 
     def _post(self, body, attachment_ids=(), attachment_tokens=()):
-        return self.make_jsonrpc_request(
-            "/mail/message/post",
-            {
-                "thread_model": "discuss.channel",
-                "thread_id": self.channel.id,
-                "post_data": {
-                    "body": body,
-                    "message_type": "comment",
-                    "subtype_xmlid": "mail.mt_comment",
-                    "attachment_ids": list(attachment_ids),
-                },
-                "attachment_tokens": list(attachment_tokens),
-            },
+        return self._post_to_conversation(
+            self.channel, body, attachment_ids=attachment_ids, tokens=attachment_tokens
         )
 
     def _attachment_count(self):
