@@ -631,41 +631,27 @@ cmd_test() {
     summarize_tests "$logfile" "$rc" "$lint_failed"
 }
 
-# bench/run.py does the work (throwaway db, servers, clients, cleanup); this only reuses the setup.
-cmd_bench() {
+# The bench scripts (bench/README.md) do the work: throwaway db, servers, clients, cleanup.
+# This reuses the setup and hands them Odoo's command and settings. $1: the script's name.
+run_bench_script() {
     setup bench
     "$PY" -c 'import aiohttp, matplotlib' 2>/dev/null \
         || "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" \
         || "$PY" -c 'import aiohttp' || die "could not install aiohttp into $VENV"
     local odoo_cmd=("$ODOO_SRC/odoo-bin")
     [ -f "$ODOO_SRC/odoo-bin" ] || odoo_cmd=(-m odoo)
-    exec "$PY" "$ROOT/bench/run.py" --odoo "${odoo_cmd[@]}" -- -c "$CACHE/odoo.conf" \
+    exec "$PY" "$ROOT/bench/$1" --odoo "${odoo_cmd[@]}" -- -c "$CACHE/odoo.conf" \
         --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
 }
 
-# Fault injection (bench/faults.py): its own throwaway PostgreSQL cluster, the same Odoo and venv.
-cmd_faults() {
-    setup bench
-    "$PY" -c 'import aiohttp' 2>/dev/null \
-        || "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" \
-        || die "could not install aiohttp into $VENV"
-    local odoo_cmd=("$ODOO_SRC/odoo-bin")
-    [ -f "$ODOO_SRC/odoo-bin" ] || odoo_cmd=(-m odoo)
-    exec "$PY" "$ROOT/bench/faults.py" --odoo "${odoo_cmd[@]}" -- -c "$CACHE/odoo.conf" \
-        --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
-}
+# Latency and scale, ours against stock paths.
+cmd_bench() { run_bench_script run.py; }
 
-# The queue and the customer list at scale (bench/queue_scale.py): tickets generated in SQL.
-cmd_bench_queue() {
-    setup bench
-    "$PY" -c 'import aiohttp' 2>/dev/null \
-        || "$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/bench/requirements.txt" \
-        || die "could not install aiohttp into $VENV"
-    local odoo_cmd=("$ODOO_SRC/odoo-bin")
-    [ -f "$ODOO_SRC/odoo-bin" ] || odoo_cmd=(-m odoo)
-    exec "$PY" "$ROOT/bench/queue_scale.py" --odoo "${odoo_cmd[@]}" -- -c "$CACHE/odoo.conf" \
-        --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
-}
+# Fault injection: its own throwaway PostgreSQL cluster, the same Odoo and venv.
+cmd_faults() { run_bench_script faults.py; }
+
+# The queue and the customer list at scale: tickets generated in SQL.
+cmd_bench_queue() { run_bench_script queue_scale.py; }
 
 case ${1:-} in
     run|test|update|shell|dropdb|clean|bench|faults|lint|format) "cmd_$1" ;;
