@@ -1,4 +1,16 @@
+import logging
+import threading
+import time
+
+from odoo import SUPERUSER_ID, api
 from odoo.tests import TransactionCase, new_test_user
+
+from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
+
+_logger = logging.getLogger(__name__)
+
+# How long a tour's other party waits for the browser to be ready.
+READY_TIMEOUT = 60
 
 
 class TicketFixtures:
@@ -88,3 +100,55 @@ class TicketCommon(TicketFixtures, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_ticket_fixtures()
+
+
+def wake_sockets(db_name, targets):
+    """What PostgreSQL's NOTIFY does after a commit in production: the
+    websockets subscribed to ``targets`` (records or channel names) poll the
+    bus. Tests never commit their transaction, so they call this instead."""
+    websockets = set()
+    for target in targets:
+        websockets.update(
+            dispatch._channels_to_ws.get(hashable(channel_with_db(db_name, target)), ())
+        )
+    for websocket in websockets:
+        websocket.trigger_notification_dispatching()
+
+
+def run_tour_beside(case, tour, *, url, login, ready, action, wake, settle=0.0):
+    """Run a tour while a background thread plays the other party: once
+    ``ready()`` is true (polled; ``settle`` seconds later), it runs
+    ``action(env)`` as superuser in a committed transaction (server threads
+    share the test transaction: the registry cursor holds its lock), then
+    wakes the sockets subscribed to ``wake`` (records or channel names).
+    Returns what ``action`` returned, or None if it never ran (the reason is
+    logged)."""
+    result = {}
+    tour_over = threading.Event()
+
+    def play_the_other_party():
+        try:
+            deadline = time.monotonic() + READY_TIMEOUT
+            while not ready():
+                if tour_over.is_set() or time.monotonic() > deadline:
+                    _logger.error("%s: the tour never reached the point to act", tour)
+                    return
+                time.sleep(0.1)
+            time.sleep(settle)
+            with case.registry.cursor() as cr:
+                result["value"] = action(api.Environment(cr, SUPERUSER_ID, {}))
+                # writes the bus notifications (precommit), as a commit would
+                cr.commit()  # pylint: disable=invalid-commit
+            wake_sockets(case.registry.db_name, wake)
+        except Exception:
+            _logger.exception("%s: the other party's action failed", tour)
+
+    thread = threading.Thread(target=play_the_other_party, daemon=True)
+    thread.start()
+    try:
+        case.start_tour(url, tour, login=login, timeout=120)
+    finally:
+        tour_over.set()
+        thread.join(READY_TIMEOUT + 10)
+    case.assertFalse(thread.is_alive(), "the other party's thread did not end")
+    return result.get("value")

@@ -1,20 +1,14 @@
-import logging
 import threading
-import time
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-_logger = logging.getLogger(__name__)
+from .common import run_tour_beside
 
 LIVE_SUBJECT = "Live ticket: the saddle squeaks"
-# How long the ticket's creator waits for the browser to reach the point
-# where the new ticket should come.
-READY_TIMEOUT = 60
 
 
 @tagged("post_install", "-at_install")
@@ -115,63 +109,33 @@ class TestAgentQueueTour(WebsocketCase):
 
         self.startPatcher(patch.object(Ticket, "action_assign", action_assign_spy))
         group_channel = hashable(channel_with_db(self.registry.db_name, self.agents_group))
-        created = {}
-        tour_over = threading.Event()
 
-        def create_ticket_once_taken():
-            try:
-                deadline = time.monotonic() + READY_TIMEOUT
-                while not ticket_taken.wait(0.2):
-                    if tour_over.is_set() or time.monotonic() > deadline:
-                        _logger.error(
-                            "the tour never took the waiting ticket: no live ticket created"
-                        )
-                        return
-                # the agent's websocket listens to the agents' group (it did long ago)
-                deadline = time.monotonic() + READY_TIMEOUT
-                while (
-                    not dispatch._channels_to_ws.get(group_channel) and time.monotonic() < deadline
-                ):
-                    time.sleep(0.1)
-                # let the queue reload after taking, so that only the bus can
-                # bring the new ticket to the screen
-                time.sleep(1.5)
-                # server threads share the test transaction: hold its lock
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    customer = env["res.users"].browse(self.customer.id)
-                    ticket = (
-                        env["im_livechat.ticket"]
-                        .with_user(customer)
-                        ._portal_create_ticket(
-                            LIVE_SUBJECT, "It squeaks at every turn of the pedals."
-                        )
-                    )
-                    created["id"] = ticket.id
-                    # writes the bus notifications (precommit), as a commit would
-                    cr.commit()  # pylint: disable=invalid-commit
-                # what PostgreSQL's NOTIFY does after a commit in production
-                for websocket in list(dispatch._channels_to_ws.get(group_channel, ())):
-                    websocket.trigger_notification_dispatching()
-            except Exception:
-                _logger.exception("could not create the live ticket")
-
-        thread = threading.Thread(target=create_ticket_once_taken, daemon=True)
-        thread.start()
-        try:
-            self.start_tour(
-                "/odoo/action-im_livechat_ticket.action_ticket_queue",
-                "im_livechat_ticket_agent_queue_tour",
-                login="queue_agent",
-                timeout=120,
+        def create_ticket(env):
+            customer = env["res.users"].browse(self.customer.id)
+            return (
+                env["im_livechat.ticket"]
+                .with_user(customer)
+                ._portal_create_ticket(LIVE_SUBJECT, "It squeaks at every turn of the pedals.")
+                .id
             )
-        finally:
-            tour_over.set()
-            thread.join(READY_TIMEOUT + 10)
 
-        self.assertTrue(created.get("id"), "the live ticket was not created")
+        ticket_id = run_tour_beside(
+            self,
+            "im_livechat_ticket_agent_queue_tour",
+            url="/odoo/action-im_livechat_ticket.action_ticket_queue",
+            login="queue_agent",
+            # the agent's websocket listens to the agents' group (it did long ago)
+            ready=lambda: ticket_taken.is_set() and dispatch._channels_to_ws.get(group_channel),
+            action=create_ticket,
+            wake=[self.agents_group],
+            # let the queue reload after taking, so that only the bus can
+            # bring the new ticket to the screen
+            settle=1.5,
+        )
+
+        self.assertTrue(ticket_id, "the live ticket was not created")
         self.env.invalidate_all()
-        ticket = self.env["im_livechat.ticket"].browse(created["id"])
+        ticket = self.env["im_livechat.ticket"].browse(ticket_id)
         self.assertEqual(ticket.name, LIVE_SUBJECT)
         self.assertEqual(self.waiting.user_id, self.agent, "taken from the queue")
         self.assertEqual(ticket.user_id, self.agent, "taken from the queue")

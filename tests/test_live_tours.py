@@ -1,20 +1,15 @@
 import functools
-import logging
 import re
 import threading
-import time
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 from odoo.tools import plaintext2html
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures
-
-_logger = logging.getLogger(__name__)
+from .common import TicketFixtures, run_tour_beside
 
 # Texts shared with static/tests/tours/ticket_agent_live_message_tour.js
 LIVE_SUBJECT = "Live unread: the bell is mute"
@@ -24,10 +19,6 @@ CUSTOMER_MESSAGE = "Tightened it, still no ring at all"
 # ... and with static/tests/tours/ticket_customer_rating_tour.js
 RATING_SUBJECT = "Rated: the lights flicker"
 RATING_COMMENT = "Quick answer, the lights shine again"
-
-# How long the background thread waits for the browser to be ready.
-READY_TIMEOUT = 60
-POLL_INTERVAL = 0.1
 
 
 def _has_leaf(domain, leaf):
@@ -112,71 +103,40 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
         self.startPatcher(patch.object(Ticket, "web_read_group", web_read_group_spy))
         self.startPatcher(patch.object(Ticket, "web_search_read", web_search_read_spy))
         bus_channel = hashable(channel_with_db(self.registry.db_name, channel))
-        result = {}
-        tour_over = threading.Event()
 
-        def post_customer_message_once_ready():
-            try:
-                deadline = time.monotonic() + READY_TIMEOUT
-                while not (
-                    showed_mine_again.is_set() and dispatch._channels_to_ws.get(bus_channel)
-                ):
-                    if tour_over.is_set() or time.monotonic() > deadline:
-                        _logger.error(
-                            "the tour never showed the waiting tickets then its own again with"
-                            " the agent's websocket following the conversation (waiting: %s,"
-                            " mine again: %s, subscribed: %s): no customer message posted",
-                            showed_waiting.is_set(),
-                            showed_mine_again.is_set(),
-                            bool(dispatch._channels_to_ws.get(bus_channel)),
-                        )
-                        return
-                    time.sleep(POLL_INTERVAL)
-                # server threads share the test transaction: the test cursor
-                # holds its lock
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    customer_user = env["res.users"].browse(customer.id)
-                    message = (
-                        env["discuss.channel"]
-                        .with_user(customer_user)
-                        .browse(channel.id)
-                        .message_post(
-                            body=plaintext2html(CUSTOMER_MESSAGE),
-                            message_type="comment",
-                            subtype_xmlid="mail.mt_comment",
-                        )
-                    )
-                    result["message_id"] = message.id
-                    # writes the bus notifications (precommit), as a commit would
-                    cr.commit()  # pylint: disable=invalid-commit
-                # what PostgreSQL's NOTIFY does after a commit in production
-                for websocket in list(dispatch._channels_to_ws.get(bus_channel, ())):
-                    websocket.trigger_notification_dispatching()
-            except Exception:
-                _logger.exception("could not post the customer's message")
-
-        thread = threading.Thread(target=post_customer_message_once_ready, daemon=True)
-        thread.start()
-        try:
-            self.start_tour(
-                "/odoo/action-im_livechat_ticket.action_ticket_queue",
-                "im_livechat_ticket_agent_live_message_tour",
-                login=self.agent.login,
-                timeout=120,
+        def post_customer_message(env):
+            customer_user = env["res.users"].browse(customer.id)
+            return (
+                env["discuss.channel"]
+                .with_user(customer_user)
+                .browse(channel.id)
+                .message_post(
+                    body=plaintext2html(CUSTOMER_MESSAGE),
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+                .id
             )
-        finally:
-            tour_over.set()
-            thread.join(READY_TIMEOUT + 10)
-        self.assertFalse(thread.is_alive(), "the customer's thread did not end")
 
-        self.assertTrue(result.get("message_id"), "the customer's message was not posted")
+        message_id = run_tour_beside(
+            self,
+            "im_livechat_ticket_agent_live_message_tour",
+            url="/odoo/action-im_livechat_ticket.action_ticket_queue",
+            login=self.agent.login,
+            # the queue showed the waiting tickets, then its own again, with
+            # the agent's websocket following the conversation
+            ready=lambda: showed_mine_again.is_set() and dispatch._channels_to_ws.get(bus_channel),
+            action=post_customer_message,
+            wake=[channel],
+        )
+
+        self.assertTrue(message_id, "the customer's message was not posted")
         self.env.invalidate_all()
         messages = channel.message_ids.filtered(
             lambda m: m.message_type == "comment" and CUSTOMER_MESSAGE in (m.body or "")
         )
         self.assertEqual(len(messages), 1, "the message is stored once")
-        self.assertEqual(messages.id, result["message_id"])
+        self.assertEqual(messages.id, message_id)
         self.assertEqual(messages.author_id, customer.partner_id)
         self.assertEqual(ticket.agent_unread_count, 0, "read by the agent in the browser")
         self.assertEqual(self._agent_member(ticket).seen_message_id, messages)

@@ -9,7 +9,7 @@ from odoo.tools import plaintext2html
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures
+from .common import TicketFixtures, wake_sockets
 
 _logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ScriptedAgent(threading.Thread):
                         targets = action(api.Environment(cr, api.SUPERUSER_ID, {}))
                     # the commit ran the precommit hooks: the bus.bus rows exist
                     if targets:
-                        self._dispatch(targets)
+                        wake_sockets(self.case.registry.db_name, targets)
         except Exception as error:  # reported by the test
             _logger.exception("scripted agent failed")
             self.error = error
@@ -94,17 +94,6 @@ class ScriptedAgent(threading.Thread):
                         return
             time.sleep(POLL_INTERVAL)
         raise TimeoutError(f"the customer never did what {condition.__name__} waits for")
-
-    def _dispatch(self, targets):
-        """What ``WebsocketCase.trigger_notification_dispatching`` does, for
-        the notifications already written by the commit above."""
-        db_name = self.case.registry.db_name
-        websockets = set()
-        for target in targets:
-            channel = hashable(channel_with_db(db_name, target))
-            websockets.update(dispatch._channels_to_ws.get(channel, []))
-        for websocket in websockets:
-            websocket.trigger_notification_dispatching()
 
 
 @tagged("post_install", "-at_install")
