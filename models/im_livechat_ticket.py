@@ -406,70 +406,52 @@ class ImLivechatTicket(models.Model):
         fields (the status depends on the current time, so it is not stored):
         the queue's filters and counts use the indexes of the open tickets."""
         now = fields.Datetime.now()
-        no_target = [
-            ("sla_response_deadline", "=", False),
-            ("sla_resolution_deadline", "=", False),
+        # each target as (the date that meets it, its deadline); a target is
+        # pending while it has a deadline and that date is not set
+        targets = [
+            ("first_response_date", "sla_response_deadline"),
+            ("resolved_date", "sla_resolution_deadline"),
         ]
-        response_pending = [
-            ("sla_response_deadline", "!=", False),
-            ("first_response_date", "=", False),
-        ]
-        resolution_pending = [
-            ("sla_resolution_deadline", "!=", False),
-            ("resolved_date", "=", False),
-        ]
-        breached = expression.OR(
-            [
-                [("sla_target_missed", "=", True)],
-                [("first_response_date", "=", False), ("sla_response_deadline", "<", now)],
-                [("resolved_date", "=", False), ("sla_resolution_deadline", "<", now)],
-            ]
-        )
-        not_breached = expression.AND(
-            [
-                [("sla_target_missed", "=", False)],
-                expression.OR(
-                    [
-                        [("first_response_date", "!=", False)],
-                        [("sla_response_deadline", "=", False)],
-                        [("sla_response_deadline", ">=", now)],
-                    ]
-                ),
-                expression.OR(
-                    [
-                        [("resolved_date", "!=", False)],
-                        [("sla_resolution_deadline", "=", False)],
-                        [("sla_resolution_deadline", ">=", now)],
-                    ]
-                ),
-            ]
-        )
+
+        def some_pending_due(operator, limit):
+            """A pending target whose deadline is ``operator`` ``limit``."""
+            return expression.OR(
+                [[(done, "=", False), (deadline, operator, limit)] for done, deadline in targets]
+            )
+
+        def no_pending_due(operator, limit):
+            """Every target met, without a deadline, or due ``operator`` ``limit``:
+            the complement of some_pending_due, given the opposite operator."""
+            return expression.AND(
+                [
+                    expression.OR(
+                        [
+                            [(done, "!=", False)],
+                            [(deadline, "=", False)],
+                            [(deadline, operator, limit)],
+                        ]
+                    )
+                    for done, deadline in targets
+                ]
+            )
+
         if status == "none":
-            return no_target
+            return [(deadline, "=", False) for _done, deadline in targets]
         if status == "breached":
-            return breached
+            return expression.OR([[("sla_target_missed", "=", True)], some_pending_due("<", now)])
+        not_breached = expression.AND(
+            [[("sla_target_missed", "=", False)], no_pending_due(">=", now)]
+        )
         if status == "met":
+            # a target, and none pending
             return expression.AND(
                 [
                     not_breached,
-                    expression.OR(
-                        [
-                            [("sla_response_deadline", "!=", False)],
-                            [("sla_resolution_deadline", "!=", False)],
-                        ]
-                    ),
-                    expression.OR(
-                        [
-                            [("sla_response_deadline", "=", False)],
-                            [("first_response_date", "!=", False)],
-                        ]
-                    ),
-                    expression.OR(
-                        [
-                            [("sla_resolution_deadline", "=", False)],
-                            [("resolved_date", "!=", False)],
-                        ]
-                    ),
+                    expression.OR([[(deadline, "!=", False)] for _done, deadline in targets]),
+                ]
+                + [
+                    expression.OR([[(deadline, "=", False)], [(done, "!=", False)]])
+                    for done, deadline in targets
                 ]
             )
         # at risk: a pending deadline within the team's risk hours
@@ -478,29 +460,18 @@ class ImLivechatTicket(models.Model):
         teams = self.env["im_livechat.channel"].sudo().with_context(active_test=False).search([])
         for team in teams:
             teams_by_risk.setdefault(team.ticket_sla_risk_hours or 0.0, []).append(team.id)
-        at_risk = expression.OR(
-            [
-                expression.AND(
-                    [
-                        [("livechat_channel_id", "in", team_ids)],
-                        expression.OR(
-                            [
-                                [
-                                    ("first_response_date", "=", False),
-                                    ("sla_response_deadline", "<=", now + timedelta(hours=hours)),
-                                ],
-                                [
-                                    ("resolved_date", "=", False),
-                                    ("sla_resolution_deadline", "<=", now + timedelta(hours=hours)),
-                                ],
-                            ]
-                        ),
-                    ]
-                )
-                for hours, team_ids in teams_by_risk.items()
-            ]
-        )
         if status == "at_risk":
+            at_risk = expression.OR(
+                [
+                    expression.AND(
+                        [
+                            [("livechat_channel_id", "in", team_ids)],
+                            some_pending_due("<=", now + timedelta(hours=hours)),
+                        ]
+                    )
+                    for hours, team_ids in teams_by_risk.items()
+                ]
+            )
             return expression.AND([not_breached, at_risk])
         # on track: a target pending, none breached or at risk
         not_at_risk = expression.AND(
@@ -508,44 +479,16 @@ class ImLivechatTicket(models.Model):
                 expression.OR(
                     [
                         [("livechat_channel_id", "not in", team_ids)],
-                        expression.AND(
-                            [
-                                expression.OR(
-                                    [
-                                        [("first_response_date", "!=", False)],
-                                        [("sla_response_deadline", "=", False)],
-                                        [
-                                            (
-                                                "sla_response_deadline",
-                                                ">",
-                                                now + timedelta(hours=hours),
-                                            )
-                                        ],
-                                    ]
-                                ),
-                                expression.OR(
-                                    [
-                                        [("resolved_date", "!=", False)],
-                                        [("sla_resolution_deadline", "=", False)],
-                                        [
-                                            (
-                                                "sla_resolution_deadline",
-                                                ">",
-                                                now + timedelta(hours=hours),
-                                            )
-                                        ],
-                                    ]
-                                ),
-                            ]
-                        ),
+                        no_pending_due(">", now + timedelta(hours=hours)),
                     ]
                 )
                 for hours, team_ids in teams_by_risk.items()
             ]
         )
-        return expression.AND(
-            [not_breached, expression.OR([response_pending, resolution_pending]), not_at_risk]
+        pending = expression.OR(
+            [[(deadline, "!=", False), (done, "=", False)] for done, deadline in targets]
         )
+        return expression.AND([not_breached, pending, not_at_risk])
 
     @api.depends(
         "create_date",
