@@ -49,6 +49,7 @@ Turns Odoo's live chat into a ticketed support desk.
         "static/description/screenshots/customer-ticket-chat.png",
         "static/description/screenshots/agent-queue.png",
     ],
+    "post_load": "post_load",
     "installable": True,
     "application": False,
 }

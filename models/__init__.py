@@ -1,4 +1,3 @@
-from . import bus_dispatch
 from . import discuss_channel
 from . import discuss_channel_member
 from . import im_livechat_channel

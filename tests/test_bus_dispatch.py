@@ -2,11 +2,13 @@ import json
 import time
 
 import odoo
-from odoo.tests import tagged
+from odoo.tests import BaseCase, tagged
 
+from odoo.addons.bus.models import bus
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 from odoo.addons.bus.tests.common import WebsocketCase
 
+from ..patches import bus_dispatch
 from .common import TicketFixtures
 
 try:
@@ -61,6 +63,8 @@ class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
         return False
 
     def test_socket_gets_what_was_written_while_the_bus_did_not_listen(self):
+        if bus.ImDispatch.loop is not bus_dispatch._loop:
+            self.skipTest("Odoo's bus dispatcher is not the one the patch was written for")
         self.session = None
         session = self.authenticate(self.customer_a.login, self.customer_a.login)
         last = self.env["bus.bus"]._bus_last_id()
@@ -92,3 +96,51 @@ class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
             self._receive_body(websocket, "written while nobody listened", 20),
             "the socket got the message written while the bus was not listening",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestBusDispatchPatchGuard(BaseCase):
+    """The dispatcher patch replaces Odoo's code for the whole process: it is
+    applied from post_load, and only over the code it was written against."""
+
+    def test_applied_over_odoo_18_dispatcher(self):
+        # post_load applied it to this server's Odoo 18.0
+        self.assertIs(bus.ImDispatch.loop, bus_dispatch._loop)
+        self.assertIs(bus.ImDispatch.run, bus_dispatch._run)
+        # a class with Odoo's own methods, as they were before the patch
+        OdooDispatch = type("OdooDispatch", (), dict(bus_dispatch.ODOO_METHODS))
+        self.assertTrue(bus_dispatch.apply(OdooDispatch))
+        self.assertIs(OdooDispatch.loop, bus_dispatch._loop)
+        self.assertTrue(bus_dispatch.apply(OdooDispatch), "applying twice is harmless")
+
+    def test_steps_aside_from_another_dispatcher(self):
+        class ChangedDispatch:
+            def loop(self):
+                return "a newer Odoo's loop"
+
+            def run(self):
+                return "a newer Odoo's run"
+
+        with self.assertLogs(bus_dispatch.__name__, "WARNING") as logs:
+            self.assertFalse(bus_dispatch.apply(ChangedDispatch))
+        self.assertIn("keeping Odoo's own", logs.output[0])
+        self.assertEqual(ChangedDispatch().loop(), "a newer Odoo's loop")
+        self.assertEqual(ChangedDispatch().run(), "a newer Odoo's run")
+
+    def test_fingerprint_ignores_layout_not_code(self):
+        class Original:
+            def loop(self):
+                return 1  # a comment
+
+        class Reformatted:
+            def loop(self):
+
+                return 1
+
+        class Changed:
+            def loop(self):
+                return 2
+
+        fingerprint = bus_dispatch.code_fingerprint
+        self.assertEqual(fingerprint(Original.loop), fingerprint(Reformatted.loop))
+        self.assertNotEqual(fingerprint(Original.loop), fingerprint(Changed.loop))

@@ -14,12 +14,23 @@ outage. ``TIMEOUT`` itself is left alone: it is also the bus's replay window
 (``bus.bus._gc_messages`` keeps rows ``TIMEOUT * 2``) and the first poll's look
 back. Nothing here depends on gevent: in a threaded server (tests, workers=0)
 the dispatcher is a thread and the same code runs.
+
+This changes Odoo for the whole process, not one database: ``apply`` runs from
+the manifest's ``post_load`` hook, and steps aside with a warning when Odoo's
+``loop`` or ``run`` is not the code it was written against (``_loop`` is a copy
+of Odoo's with a few lines added: it must not silently replace a newer one).
+doc/upstream-bus-dispatch.md has the change as it would be proposed to Odoo.
 """
 
+import hashlib
+import inspect
+import io
 import json
 import logging
 import selectors
+import textwrap
 import threading
+import tokenize
 
 from psycopg2 import InterfaceError
 
@@ -107,7 +118,58 @@ def _run(self):
             backoff = min(backoff * 2, MAX_BACKOFF)
 
 
-# Class attributes: the dispatcher thread starts lazily, at the first subscription,
-# after the registry (and so this module) is loaded.
-bus.ImDispatch.loop = _loop
-bus.ImDispatch.run = _run
+# The fingerprints of Odoo 18.0's ImDispatch.loop and .run that _loop and _run
+# were written against (code_fingerprint: comments and layout do not count).
+ODOO_FINGERPRINTS = {
+    "loop": "955eecf8193958a2193ec4044cb1efb112b2af2341ebfae8b56875b6c51143ff",
+    "run": "64e8e4677111cddc11ac8d312538b839f2a3788c684c1a2e0c911165563d64ef",
+}
+
+# Odoo's methods as they were before apply replaced them
+ODOO_METHODS = {}
+
+
+def code_fingerprint(function):
+    """sha256 of the function's tokens: the same for the same code whatever
+    its comments, blank lines or indentation width, on every Python version."""
+    source = textwrap.dedent(inspect.getsource(function))
+    tokens = [
+        # an indent's width is layout; that there is one is structure
+        (token.type, "" if token.type in (tokenize.INDENT, tokenize.DEDENT) else token.string)
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type not in (tokenize.COMMENT, tokenize.NL)
+    ]
+    return hashlib.sha256(repr(tokens).encode()).hexdigest()
+
+
+def apply(dispatch_class=None):
+    """Put ``_loop`` and ``_run`` in place of ``dispatch_class``'s (Odoo's
+    ``ImDispatch`` by default) if its methods are the ones they were written
+    against; otherwise log a warning and leave Odoo's. Returns whether the
+    class is patched. The dispatcher thread starts lazily, at the first
+    subscription: replacing class attributes at load time is enough."""
+    dispatch_class = dispatch_class or bus.ImDispatch
+    if dispatch_class.loop is _loop and dispatch_class.run is _run:
+        return True
+    changed = [
+        name
+        for name, fingerprint in ODOO_FINGERPRINTS.items()
+        if code_fingerprint(getattr(dispatch_class, name)) != fingerprint
+    ]
+    if changed:
+        _logger.warning(
+            "im_livechat_ticket: Odoo's bus dispatcher (%s.%s: %s) is not the code this "
+            "module's quick reconnection was written for; keeping Odoo's own (after losing "
+            "PostgreSQL, the bus waits %s s before it listens again).",
+            dispatch_class.__module__,
+            dispatch_class.__qualname__,
+            ", ".join(changed),
+            bus.TIMEOUT,
+        )
+        return False
+    # kept for the tests: what the patch replaced
+    ODOO_METHODS.setdefault("loop", dispatch_class.loop)
+    ODOO_METHODS.setdefault("run", dispatch_class.run)
+    dispatch_class.loop = _loop
+    dispatch_class.run = _run
+    return True
