@@ -13,7 +13,7 @@ from odoo.addons.mail.tools.discuss import Store
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
-from ..models.im_livechat_ticket import MAX_FILES_PER_MESSAGE, SUBJECT_MAX_LENGTH
+from ..models.im_livechat_ticket_data import MAX_FILES_PER_MESSAGE, SUBJECT_MAX_LENGTH
 
 # Messages shown as small centered notes rather than chat bubbles.
 NOTICE_MESSAGE_TYPES = ("notification", "user_notification")
@@ -32,47 +32,23 @@ class TicketPortal(CustomerPortal):
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
+        Ticket = request.env["im_livechat.ticket"]
         if "ticket_count" in counters:
-            Ticket = request.env["im_livechat.ticket"]
             values["ticket_count"] = (
                 Ticket.search_count(self._prepare_tickets_domain())
                 if Ticket.has_access("read")
                 else 0
             )
         if "ticket_unread_count" in counters:
-            values["ticket_unread_count"] = self._get_ticket_unread_count()
+            values["ticket_unread_count"] = Ticket._get_portal_unread_count()
         return values
-
-    def _get_ticket_unread_count(self):
-        """Messages of the user's ticket conversations they have not seen."""
-        Ticket = request.env["im_livechat.ticket"]
-        if not Ticket.has_access("read"):
-            return 0
-        # one query from the user's own memberships: a sharing company's
-        # coworkers may list thousands of tickets but are members of their own
-        commercial_partner = request.env.user.partner_id.commercial_partner_id
-        members = request.env["discuss.channel.member"].search(
-            [
-                ("is_self", "=", True),
-                (
-                    "channel_id.livechat_ticket_ids.commercial_partner_id",
-                    "=",
-                    commercial_partner.id,
-                ),
-            ]
-        )
-        return sum(members.mapped("message_unread_counter"))
 
     # ------------------------------------------------------------
     # Helpers (extension points)
     # ------------------------------------------------------------
 
     def _prepare_tickets_domain(self):
-        """The tickets listed on /my/tickets; record rules narrow it further
-        (own tickets, or the company's when it shares them)."""
-        return [
-            ("commercial_partner_id", "=", request.env.user.partner_id.commercial_partner_id.id)
-        ]
+        return request.env["im_livechat.ticket"]._get_portal_domain()
 
     def _get_ticket_searchbar_sortings(self):
         return {
@@ -140,57 +116,48 @@ class TicketPortal(CustomerPortal):
         website=True,
     )
     def portal_my_tickets(self, page=1, sortby=None, filterby=None, **kw):
-        values = self._prepare_portal_layout_values()
+        values = self._prepare_my_tickets_values(page, sortby, filterby)
+        # the ticket page's previous/next links follow this list
+        request.session["my_tickets_history"] = values["tickets"].ids[:100]
+        return request.render("im_livechat_ticket.portal_my_tickets", values)
+
+    def _prepare_my_tickets_values(self, page, sortby, filterby):
+        """One page of the caller's tickets (read with their rights), sorted
+        and filtered as asked, and what the list template shows of them."""
         Ticket = request.env["im_livechat.ticket"]
         searchbar_sortings = self._get_ticket_searchbar_sortings()
         searchbar_filters = self._get_ticket_searchbar_filters()
-        if sortby not in searchbar_sortings:
-            sortby = "activity"
-        if filterby not in searchbar_filters:
-            filterby = "all"
+        sortby = sortby if sortby in searchbar_sortings else "activity"
+        filterby = filterby if filterby in searchbar_filters else "all"
         domain = AND([self._prepare_tickets_domain(), searchbar_filters[filterby]["domain"]])
-
         has_access = Ticket.has_access("read")
-        ticket_count = Ticket.search_count(domain) if has_access else 0
         pager = portal_pager(
             url="/my/tickets",
             url_args={"sortby": sortby, "filterby": filterby},
-            total=ticket_count,
+            total=Ticket.search_count(domain) if has_access else 0,
             page=page,
             step=self._items_per_page,
         )
-        tickets = (
-            Ticket.search(
-                domain,
-                order=searchbar_sortings[sortby]["order"],
-                limit=self._items_per_page,
-                offset=pager["offset"],
+        tickets = Ticket
+        if has_access:
+            order = searchbar_sortings[sortby]["order"]
+            tickets = Ticket.search(
+                domain, order=order, limit=self._items_per_page, offset=pager["offset"]
             )
-            if has_access
-            else Ticket
-        )
-        request.session["my_tickets_history"] = tickets.ids[:100]
-        # sudo: res.users - the agents' names shown to their customers (chat name if any)
-        agents = tickets.user_id.sudo()
-
-        values.update(
-            {
-                "tickets": tickets,
-                "agent_names": {
-                    agent.id: agent.livechat_username or agent.name for agent in agents
-                },
-                "page_name": "ticket_list",
-                "default_url": "/my/tickets",
-                "pager": pager,
-                "searchbar_sortings": searchbar_sortings,
-                "sortby": sortby,
-                "searchbar_filters": searchbar_filters,
-                "filterby": filterby,
-                "state_labels": self._get_ticket_selection_labels("state"),
-                **self._get_priority_values(),
-            }
-        )
-        return request.render("im_livechat_ticket.portal_my_tickets", values)
+        return {
+            **self._prepare_portal_layout_values(),
+            "tickets": tickets,
+            "agent_names": tickets._get_portal_agent_names(),
+            "page_name": "ticket_list",
+            "default_url": "/my/tickets",
+            "pager": pager,
+            "searchbar_sortings": searchbar_sortings,
+            "sortby": sortby,
+            "searchbar_filters": searchbar_filters,
+            "filterby": filterby,
+            "state_labels": self._get_ticket_selection_labels("state"),
+            **self._get_priority_values(),
+        }
 
     # ------------------------------------------------------------
     # New ticket
@@ -226,9 +193,8 @@ class TicketPortal(CustomerPortal):
     )
     def portal_my_ticket_new(self, name="", message="", priority="1", request_key=None, **kw):
         if request.httprequest.method != "POST":
-            return request.render(
-                "im_livechat_ticket.portal_my_ticket_new", self._prepare_ticket_new_values()
-            )
+            values = self._prepare_ticket_new_values()
+            return request.render("im_livechat_ticket.portal_my_ticket_new", values)
         files = self._get_uploaded_files()
         try:
             # Nothing of a refused ticket may stay: roll back whatever was written.
@@ -238,12 +204,7 @@ class TicketPortal(CustomerPortal):
                 )
         except (UserError, ValidationError, AccessError) as error:
             values = self._prepare_ticket_new_values(
-                name=name,
-                message=message,
-                priority=priority,
-                error=error.args[0],
-                request_key=request_key,
-                files_lost=bool(files),
+                name, message, priority, error.args[0], request_key, files_lost=bool(files)
             )
             return request.render("im_livechat_ticket.portal_my_ticket_new", values)
         return request.redirect(f"/my/tickets/{ticket.id}", code=303)
@@ -253,7 +214,10 @@ class TicketPortal(CustomerPortal):
     # ------------------------------------------------------------
 
     def _get_ticket_record_pager(self, ticket):
-        """Previous/next ticket of the last list the user saw."""
+        """Previous/next ticket of the last list the user saw. Not portal's
+        ``get_records_pager``: it links with ``?access_token=`` and so writes a
+        share token on each neighbour ticket (``_portal_ensure_token``), a
+        second way in that tickets do not need (customers sign in)."""
         history = request.session.get("my_tickets_history", [])
         if ticket.id not in history:
             return {}
@@ -273,61 +237,34 @@ class TicketPortal(CustomerPortal):
         """The conversation's messages grouped by day, oldest first, with what
         the template needs to show them (authors' names and avatars,
         attachment access tokens)."""
-        # sudo: mail.message - the caller has checked access to the ticket; the
-        # customer sees the conversation's public messages only
-        messages = (
-            ticket_sudo.channel_id.message_ids.sudo()
-            .filtered(
-                lambda message: (
-                    (message.body or message.attachment_ids)
-                    and not message.is_internal
-                    and not message.subtype_id.internal
-                )
-            )
-            .sorted(lambda message: (message.date, message.id))
-        )
-
-        today = fields.Datetime.context_timestamp(request.env.user, fields.Datetime.now()).date()
-        days = []
-        for message in messages:
-            day = fields.Datetime.context_timestamp(request.env.user, message.date).date()
-            if not days or days[-1]["date"] != day:
-                if day == today:
-                    label = request.env._("Today")
-                elif day == today - datetime.timedelta(days=1):
-                    label = request.env._("Yesterday")
-                else:
-                    label = format_date(request.env, day, date_format="full")
-                days.append({"date": day, "label": label, "messages": []})
-            days[-1]["messages"].append(message)
-
+        messages = ticket_sudo._get_portal_messages()
         authors = messages.author_id
-        attachments = messages.attachment_ids
-        # sudo: ir.attachment - tokens let the customer's browser load the
-        # files of a conversation whose ticket they were checked to access
-        tokens = attachments.sudo().generate_access_token()
         return {
-            "message_days": days,
+            "message_days": self._group_messages_by_day(messages),
             "author_names": {
                 author.id: author.user_livechat_username or author.name for author in authors
             },
             "avatar_urls": {author.id: self._get_avatar_url(author) for author in authors},
-            "attachment_tokens": dict(zip(attachments.ids, tokens, strict=True)),
+            "attachment_tokens": ticket_sudo._get_portal_attachment_tokens(messages),
             "notice_message_types": NOTICE_MESSAGE_TYPES,
         }
 
-    def _mark_ticket_as_read(self, ticket_sudo):
-        """The customer saw the conversation: clear their unread counter."""
-        channel = ticket_sudo.channel_id
-        if not channel:
-            return
-        member = request.env["discuss.channel.member"].search(
-            [("channel_id", "=", channel.id), ("is_self", "=", True)]
-        )
-        # sudo: discuss.channel - message ids of the conversation of a ticket the user may see
-        last_message_id = max(channel.sudo().message_ids.ids, default=0)
-        if member and last_message_id:
-            member._mark_as_read(last_message_id)
+    def _group_messages_by_day(self, messages):
+        """[{date, label ("Today", "Yesterday" or the date), messages}], in the
+        user's time zone."""
+        today = fields.Datetime.context_timestamp(request.env.user, fields.Datetime.now()).date()
+        labels = {
+            today: request.env._("Today"),
+            today - datetime.timedelta(days=1): request.env._("Yesterday"),
+        }
+        days = []
+        for message in messages:
+            day = fields.Datetime.context_timestamp(request.env.user, message.date).date()
+            if not days or days[-1]["date"] != day:
+                label = labels.get(day) or format_date(request.env, day, date_format="full")
+                days.append({"date": day, "label": label, "messages": []})
+            days[-1]["messages"].append(message)
+        return days
 
     def _prepare_ticket_chat_props(self, ticket_sudo):
         """Props of the live chat of the ticket page (an OWL component that
@@ -397,11 +334,7 @@ class TicketPortal(CustomerPortal):
         )
         return {
             "customer_rating": customer_rating,
-            "can_rate": (
-                ticket_sudo.state == "resolved"
-                and not customer_rating
-                and ticket_sudo.partner_id == request.env.user.partner_id
-            ),
+            "can_rate": ticket_sudo.with_env(request.env)._can_portal_rate(),
             "rating_labels": {
                 1: request.env._("Very poor"),
                 2: request.env._("Poor"),
@@ -426,7 +359,7 @@ class TicketPortal(CustomerPortal):
         ticket_sudo = self._get_ticket_or_none(ticket_id)
         if not ticket_sudo:
             return request.not_found()
-        self._mark_ticket_as_read(ticket_sudo)
+        ticket_sudo.with_env(request.env)._portal_mark_as_read()
         return request.render(
             "im_livechat_ticket.portal_my_ticket", self._prepare_ticket_page_values(ticket_sudo)
         )

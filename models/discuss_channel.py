@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
-from .im_livechat_ticket import CheckedAttachmentIds
+from .im_livechat_ticket_data import CheckedAttachmentIds
 
 
 class DiscussChannel(models.Model):

@@ -20,7 +20,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from ..models.im_livechat_ticket import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
+from ..models.im_livechat_ticket_data import MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from .common import TicketFixtures
 
 # Expected server-side complaints of refused requests.

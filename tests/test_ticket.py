@@ -3,6 +3,7 @@ import re
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..models.im_livechat_ticket_data import PUBLIC_FIELDS
 from .common import TicketCommon
 
 
@@ -186,21 +187,12 @@ class TestTicketModel(TicketCommon):
     def test_public_values(self):
         ticket = self._new_ticket(self.customer_a)
         values = ticket._public_values()
-        self.assertEqual(
-            set(values),
-            {
-                "id",
-                "reference",
-                "name",
-                "state",
-                "priority",
-                "partner_id",
-                "user_id",
-                "channel_id",
-                "create_date",
-                "resolved_date",
-            },
-        )
+        # the fields of design.md's contract, in one list for events and tests
+        self.assertEqual(list(values), PUBLIC_FIELDS)
+        self.assertEqual(values["id"], ticket.id)
+        self.assertEqual(values["partner_id"], self.customer_a.partner_id.id)
+        self.assertEqual(values["channel_id"], ticket.channel_id.id)
+        self.assertIs(values["resolved_date"], False)
         self.assertEqual(values["user_id"], self.agent.id)
         self.assertIsInstance(values["create_date"], str)
 
