@@ -68,6 +68,13 @@ class ImLivechatTicket(models.Model):
             ("groups_id", "in", self.env.ref("im_livechat.im_livechat_group_user").id)
         ],
     )
+    loaded_user_id = fields.Many2one(
+        "res.users",
+        string="Agent When Loaded",
+        compute="_compute_loaded_user_id",
+        help="The agent as the form showed it: a save that changes the agent is refused "
+        "when someone else reassigned the ticket since (never stored).",
+    )
     livechat_channel_id = fields.Many2one(
         "im_livechat.channel",
         string="Support Team",
@@ -152,6 +159,11 @@ class ImLivechatTicket(models.Model):
         for ticket in self:
             ticket.access_url = f"/my/tickets/{ticket.id}"
 
+    @api.depends("user_id")
+    def _compute_loaded_user_id(self):
+        for ticket in self:
+            ticket.loaded_user_id = ticket.user_id
+
     @api.depends("reference", "name")
     def _compute_display_name(self):
         for ticket in self:
@@ -228,8 +240,13 @@ class ImLivechatTicket(models.Model):
         return tickets
 
     def write(self, vals):
+        vals = dict(vals)
+        # the agent the caller saw: the form sends it as loaded_user_id, actions in the context
+        expected = vals.pop("loaded_user_id", self.env.context.get("ticket_expected_user_id"))
         if "user_id" in vals:
-            vals = {**vals, "assign_date": fields.Datetime.now() if vals["user_id"] else False}
+            if expected is not None:
+                self._check_expected_agent(vals["user_id"], expected)
+            vals["assign_date"] = fields.Datetime.now() if vals["user_id"] else False
         if "partner_id" in vals and any(ticket.channel_id for ticket in self):
             for ticket in self:
                 if ticket.partner_id.id != vals["partner_id"] and ticket.channel_id:
@@ -309,13 +326,11 @@ class ImLivechatTicket(models.Model):
         The caller may say which agent it saw on the tickets, in the context
         key ``ticket_expected_user_id`` (a user id, ``False`` for none): a
         ticket that someone else reassigned meanwhile is then refused with a
-        clear message instead of being taken over. Two assignments at once
-        write the same row: the second fails to serialise, Odoo replays it
-        after the first committed, and it is refused here."""
+        clear message instead of being taken over (``_check_expected_agent``,
+        as for a change of the Agent field in the form)."""
         if isinstance(user, int):
             user = self.env["res.users"].browse(user)
         user = user or self.env.user
-        expected = self.env.context.get("ticket_expected_user_id")
         for ticket in self:
             if ticket.state == "resolved":
                 raise UserError(
@@ -324,11 +339,17 @@ class ImLivechatTicket(models.Model):
                         reference=ticket.reference,
                     )
                 )
-            if (
-                "ticket_expected_user_id" in self.env.context
-                and ticket.user_id.id != (expected or False)
-                and ticket.user_id != user
-            ):
+        self.write({"user_id": user.id})
+        return True
+
+    def _check_expected_agent(self, user_id, expected_user_id):
+        """Refuse to give the tickets to ``user_id`` when one of them is no
+        longer with ``expected_user_id``, the agent the caller saw (someone
+        else reassigned it meanwhile). Two assignments at once write the same
+        row: the second fails to serialise, Odoo replays it after the first
+        committed, and it is refused here."""
+        for ticket in self:
+            if ticket.user_id.id not in (expected_user_id or False, user_id or False):
                 raise UserError(
                     self.env._(
                         "Ticket %(reference)s was just assigned to %(agent)s by someone else: "
@@ -337,8 +358,6 @@ class ImLivechatTicket(models.Model):
                         agent=ticket.user_id.name or self.env._("nobody"),
                     )
                 )
-        self.write({"user_id": user.id})
-        return True
 
     @api.model
     def get_queue_dashboard(self):

@@ -287,3 +287,68 @@ class TestTicketConcurrency(TransactionCase):
             "SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id]
         )[0][0]
         self.assertEqual(owner, second)
+
+    @mute_logger("odoo.sql_db")
+    def test_two_agents_edit_the_agent_field_at_once(self):
+        """Both loaded the form with the ticket unassigned and pick different
+        colleagues in the Agent field: the form saves through ``web_save``
+        with the agent it loaded (``loaded_user_id``); the second save is
+        refused like the actions, not a silent overwrite."""
+        winner, loser = self.agent_ids[2], self.agent_ids[3]
+        updated_before = self._events("updated")
+
+        def save_agent(user_id):
+            def save(env):
+                ticket = env["im_livechat.ticket"].browse(self.ticket_id)
+                ticket.web_save({"user_id": user_id, "loaded_user_id": False}, {})
+                return "saved"
+
+            return save
+
+        results = self._race(save_agent(winner), save_agent(loser))
+        self.assertEqual(results[1], "saved")
+        self.assertIn("was just assigned to", results[2], "the second one is told, clearly")
+        owner = self._read(
+            "SELECT user_id FROM im_livechat_ticket WHERE id = %s", [self.ticket_id]
+        )[0][0]
+        self.assertEqual(owner, winner)
+        self.assertEqual(self._agent_members(), {winner}, "the losing assignee is not a member")
+        self.assertEqual(self._events("updated") - updated_before, 1, "one updated event")
+
+    def test_agent_field_saved_after_a_reassignment_is_refused(self):
+        """A form loaded before a colleague's reassignment, saved after it."""
+        colleague, mine = self.agent_ids[2], self.agent_ids[3]
+        results = {}
+        self._attempt(
+            self.agent_ids[0],
+            lambda env: env["im_livechat.ticket"].browse(self.ticket_id).action_assign(colleague),
+            results,
+            "colleague",
+        )
+        self._attempt(
+            self.agent_ids[1],
+            lambda env: (
+                env["im_livechat.ticket"]
+                .browse(self.ticket_id)
+                .web_save({"user_id": mine, "loaded_user_id": False}, {})
+            ),
+            results,
+            "stale form",
+        )
+        self.assertIn("was just assigned to", results["stale form"])
+        # a form loaded after it saves; other fields save without the check
+        self._attempt(
+            self.agent_ids[1],
+            lambda env: (
+                env["im_livechat.ticket"]
+                .browse(self.ticket_id)
+                .web_save({"user_id": mine, "loaded_user_id": colleague, "priority": "2"}, {})
+            ),
+            results,
+            "fresh form",
+        )
+        self.assertNotIn("refused", str(results["fresh form"]))
+        owner, priority = self._read(
+            "SELECT user_id, priority FROM im_livechat_ticket WHERE id = %s", [self.ticket_id]
+        )[0]
+        self.assertEqual((owner, priority), (mine, "2"))
