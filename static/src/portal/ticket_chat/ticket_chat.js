@@ -25,6 +25,8 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useBus, useService } from "@web/core/utils/hooks";
 
+import { useTicketPresence } from "@im_livechat_ticket/portal/ticket_chat/ticket_presence_hook";
+
 const TICKET_EVENTS = ["im_livechat.ticket/updated", "im_livechat.ticket/resolved"];
 
 /**
@@ -80,6 +82,8 @@ export class TicketChat extends Component {
             /** read out by screen readers: the last message of the other side */
             announcement: "",
         });
+        // the customer is online for the agent while this page is open
+        useTicketPresence();
         /** the websocket was lost since the thread was loaded: catch up on reconnect */
         this.missedUpdates = false;
         useChildSubEnv({
