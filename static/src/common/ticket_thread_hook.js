@@ -55,8 +55,7 @@ export function useTicketThread({
         ...ownState,
     });
     useChildSubEnv({ ...env, messageHighlight });
-    fetchChannel ??= (thread) =>
-        store.Thread.getOrFetch({ model: thread.model, id: thread.id });
+    fetchChannel ??= (thread) => store.Thread.getOrFetch({ model: thread.model, id: thread.id });
     /** the bus channel followed for a conversation the user is no member of */
     let busChannel;
     let loadId = 0;
