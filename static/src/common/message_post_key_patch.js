@@ -10,17 +10,19 @@ function newClientKey() {
 }
 
 /**
- * Every post to a live chat (a ticket's conversation) carries a key made
- * once per message. Odoo's "failed, retry" re-sends the same parameters, so
- * a retry after a lost response returns the stored message instead of
- * storing it twice (see discuss.channel.message_post).
+ * Every post to a ticket's conversation (`isImLivechatTicket`, set where a
+ * ticket shows it) carries a key made once per message. Odoo's "failed,
+ * retry" re-sends the same parameters, so a retry after a lost response
+ * returns the stored message instead of storing it twice (see
+ * discuss.channel.message_post).
  */
 patch(Store.prototype, {
     async getMessagePostParams({ thread }) {
-        const params = await super.getMessagePostParams(...arguments);
-        if (thread?.model === "discuss.channel" && thread.channel_type === "livechat") {
-            params.post_data.ticket_client_key = newClientKey();
+        if (!thread?.isImLivechatTicket) {
+            return super.getMessagePostParams(...arguments);
         }
+        const params = await super.getMessagePostParams(...arguments);
+        params.post_data.ticket_client_key = newClientKey();
         return params;
     },
 });

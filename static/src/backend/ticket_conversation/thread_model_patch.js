@@ -23,10 +23,13 @@ patch(Thread.prototype, {
         return this.isShownInTicketConversation || super.computeIsDisplayed();
     },
     async post() {
+        if (!this.isShownInTicketConversation) {
+            return super.post(...arguments);
+        }
         const message = await super.post(...arguments);
         // The composer does not wait for a channel's post (optimistic
         // message): tell the ticket's form once the server has it.
-        if (message && this.isShownInTicketConversation) {
+        if (message) {
             this.store.env.bus.trigger(TICKET_MESSAGE_POSTED, { thread: this, message });
         }
         return message;

@@ -2,24 +2,8 @@ import { Composer } from "@mail/core/common/composer";
 import { ImStatus } from "@mail/core/common/im_status";
 import { Thread } from "@mail/core/common/thread";
 import { Typing } from "@mail/discuss/typing/common/typing";
-import {
-    useMessageEdition,
-    useMessageHighlight,
-    useMessageToReplyTo,
-} from "@mail/utils/common/hooks";
 
-import {
-    Component,
-    onWillStart,
-    onWillUnmount,
-    onWillUpdateProps,
-    status,
-    toRaw,
-    useChildSubEnv,
-    useEffect,
-    useRef,
-    useState,
-} from "@odoo/owl";
+import { Component, onWillStart, onWillUpdateProps, toRaw, useEffect } from "@odoo/owl";
 
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
@@ -28,6 +12,7 @@ import { useDebounced } from "@web/core/utils/timing";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
 
 import { TICKET_MESSAGE_POSTED } from "@im_livechat_ticket/backend/ticket_conversation/thread_model_patch";
+import { useTicketThread } from "@im_livechat_ticket/common/ticket_thread_hook";
 
 /**
  * The conversation (a livechat `discuss.channel`) of a ticket, shown live in
@@ -48,43 +33,33 @@ export class TicketConversation extends Component {
 
     setup() {
         super.setup();
-        this.store = useState(useService("mail.store"));
-        this.busService = useService("bus_service");
+        Object.assign(
+            this,
+            useTicketThread({
+                getTicketId: () => this.props.record.resId,
+                ticketEvents: ["im_livechat.ticket/updated"],
+                onTicketEvent: () => this.reloadRecordDebounced(),
+                env: {
+                    // The form gives its chatter a shared "fetch once" flag:
+                    // without this, our Thread and the ticket's chatter would
+                    // fight over it and one of them would never load its
+                    // messages.
+                    chatter: undefined,
+                    inChatter: undefined,
+                },
+            })
+        );
         this.actionService = useService("action");
-        this.messageEdition = useMessageEdition();
-        this.messageHighlight = useMessageHighlight();
-        this.messageToReplyTo = useMessageToReplyTo();
-        this.rootRef = useRef("root");
-        this.state = useState({
-            /** @type {import("models").Thread|undefined} */
-            thread: undefined,
-            loading: false,
-            notFound: false,
-            jumpThreadPresent: 0,
-        });
-        /** bus channel this widget subscribed to (non-member readers only) */
-        this.busChannel = undefined;
-        this.loadId = 0;
         /** channel and agent of the record when last seen (the record mutates in place) */
         this.channelId = false;
         this.agentId = false;
         this.reloadRecordDebounced = useDebounced(this.reloadRecord, 300);
-        useChildSubEnv({
-            // The form gives its chatter a shared "fetch once" flag: without
-            // this, our Thread and the ticket's chatter would fight over it
-            // and one of them would never load its messages.
-            chatter: undefined,
-            inChatter: undefined,
-            messageHighlight: this.messageHighlight,
-        });
         // A reply opens the ticket (state, first response date) server-side.
         useBus(this.env.bus, TICKET_MESSAGE_POSTED, ({ detail }) => {
             if (this.state.thread && detail.thread.eq(this.state.thread)) {
                 this.reloadRecordDebounced();
             }
         });
-        this.onTicketUpdated = this.onTicketUpdated.bind(this);
-        this.busService.subscribe("im_livechat.ticket/updated", this.onTicketUpdated);
         // Not awaited: the form shows at once, the conversation when loaded.
         onWillStart(() => {
             this.loadThread(this.props);
@@ -92,7 +67,6 @@ export class TicketConversation extends Component {
         onWillUpdateProps((nextProps) => {
             // The record is updated in place: compare with what we last saw.
             if (this.getChannelId(nextProps) !== this.channelId) {
-                this.releaseBusChannel();
                 this.loadThread(nextProps);
                 return;
             }
@@ -121,10 +95,6 @@ export class TicketConversation extends Component {
             },
             () => [this.state.thread]
         );
-        onWillUnmount(() => {
-            this.busService.unsubscribe("im_livechat.ticket/updated", this.onTicketUpdated);
-            this.releaseBusChannel();
-        });
     }
 
     /** @returns {number|false} */
@@ -159,77 +129,16 @@ export class TicketConversation extends Component {
         return this.correspondent?.name || this.thread?.displayName || "";
     }
 
-    /**
-     * Load the channel's data (members, self membership, ...) the way Discuss
-     * and the chat windows do. The messages are then fetched by `Thread`
-     * itself when it mounts, and older ones when scrolling up.
-     */
+    /** Show the record's conversation (see `loadTicketThread`); opening it reads it. */
     async loadThread(props) {
-        const channelId = this.getChannelId(props);
-        const loadId = ++this.loadId;
-        this.channelId = channelId;
+        this.channelId = this.getChannelId(props);
         this.agentId = this.getAgentId(props);
-        Object.assign(this.state, { thread: undefined, notFound: false });
-        if (!channelId) {
-            return;
-        }
-        this.state.loading = true;
-        let thread;
-        try {
-            thread = await this.store.Thread.getOrFetch({
-                model: "discuss.channel",
-                id: channelId,
-            });
-        } finally {
-            if (loadId === this.loadId) {
-                this.state.loading = false;
-            }
-        }
-        if (loadId !== this.loadId || status(this) === "destroyed") {
-            return; // another channel was asked for meanwhile, or the form closed
-        }
-        if (!thread) {
-            this.state.notFound = true;
-            return;
-        }
-        if (!thread.selfMember && !this.isWatchedElsewhere(thread)) {
-            // Not a member: the websocket does not follow this channel on its
-            // own. Follow it while the form is open so new messages (and
-            // typing) come live, and drop messages cached from an earlier
-            // visit: nothing kept them up to date meanwhile.
-            if (thread.isLoaded && thread.status !== "loading") {
-                thread.messages = [];
-                thread.isLoaded = false;
-            }
-            this.busChannel = thread.busChannel;
-            this.busService.addChannel(this.busChannel);
-        }
-        this.state.thread = thread;
-        if (thread.selfMember) {
+        const thread = await this.loadTicketThread(this.channelId);
+        if (thread?.selfMember) {
             // Opening the ticket is reading its conversation: clears the
             // unread counters (queue badge, agent_unread_count) at once.
             thread.markAsRead();
         }
-    }
-
-    /** Whether Discuss or a chat window keeps this channel followed already. */
-    isWatchedElsewhere(thread) {
-        return Boolean(
-            thread.isLocallyPinned ||
-            thread.eq(this.store.discuss.thread) ||
-            this.store.ChatWindow.get({ thread })
-        );
-    }
-
-    releaseBusChannel() {
-        const thread = this.state.thread;
-        if (!this.busChannel) {
-            return;
-        }
-        if (!thread || !(thread.selfMember || this.isWatchedElsewhere(thread))) {
-            this.busService.deleteChannel(this.busChannel);
-        }
-        this.busChannel = undefined;
     }
 
     async reloadRecord() {
@@ -243,12 +152,6 @@ export class TicketConversation extends Component {
 
     onPostCallback() {
         this.state.jumpThreadPresent++;
-    }
-
-    onTicketUpdated(payload) {
-        if (payload?.id === this.props.record.resId) {
-            this.reloadRecordDebounced();
-        }
     }
 
     openInDiscuss() {

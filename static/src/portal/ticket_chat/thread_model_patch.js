@@ -37,12 +37,8 @@ export function withTicketSession(thread, callback) {
     }
 }
 
+// `isImLivechatTicket`: see common/thread_model_patch.js
 patch(Thread.prototype, {
-    setup() {
-        super.setup(...arguments);
-        /** whether this is the conversation of a ticket shown on its portal page */
-        this.isImLivechatTicket = false;
-    },
     get hasWelcomeMessage() {
         // the visitor's welcome text belongs to the live chat button
         return !this.isImLivechatTicket && super.hasWelcomeMessage;

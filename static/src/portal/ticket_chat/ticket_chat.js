@@ -1,11 +1,6 @@
 import { Composer } from "@mail/core/common/composer";
 import { ImStatus } from "@mail/core/common/im_status";
 import { Thread } from "@mail/core/common/thread";
-import {
-    useMessageEdition,
-    useMessageHighlight,
-    useMessageToReplyTo,
-} from "@mail/utils/common/hooks";
 
 import {
     Component,
@@ -13,11 +8,8 @@ import {
     onWillUnmount,
     status,
     toRaw,
-    useChildSubEnv,
     useEffect,
     useExternalListener,
-    useRef,
-    useState,
 } from "@odoo/owl";
 
 import { browser } from "@web/core/browser/browser";
@@ -25,7 +17,29 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useBus, useService } from "@web/core/utils/hooks";
 
+import { useTicketThread } from "@im_livechat_ticket/common/ticket_thread_hook";
+import { useTicketPresence } from "@im_livechat_ticket/portal/ticket_chat/ticket_presence_hook";
+
 const TICKET_EVENTS = ["im_livechat.ticket/updated", "im_livechat.ticket/resolved"];
+
+/**
+ * Fetch a channel's data (members, self membership...) once, as Discuss'
+ * `Thread.getOrFetch` does in the web client: the frontend bundle has the
+ * store without that fetching part.
+ *
+ * @param {import("models").Thread} thread
+ * @returns {Promise<import("models").Thread|undefined>} nothing if it cannot be read
+ */
+async function fetchChannelOnce(thread) {
+    if (thread.fetchChannelInfoState !== "fetched") {
+        thread.fetchChannelInfoState = "fetching";
+        await thread.fetchChannelInfo();
+        if (thread.exists()) {
+            thread.fetchChannelInfoState = "fetched";
+        }
+    }
+    return thread.exists() ? thread : undefined;
+}
 
 /**
  * The live conversation of a ticket on its portal page, for its customer:
@@ -60,42 +74,39 @@ export class TicketChat extends Component {
 
     setup() {
         super.setup();
-        this.store = useState(useService("mail.store"));
-        this.busService = useService("bus_service");
+        Object.assign(
+            this,
+            useTicketThread({
+                getTicketId: () => this.props.ticketId,
+                ticketEvents: TICKET_EVENTS,
+                onTicketEvent: (payload) => this.onTicketEvent(payload),
+                fetchChannel: fetchChannelOnce,
+                state: {
+                    ticketState: this.props.ticketState,
+                    /** "connected" or "disconnected" (the websocket) */
+                    connection: "connected",
+                    uploadError: "",
+                    /** the assigned agent's partner */
+                    agentId: this.props.agentPartnerId || undefined,
+                    /** read out by screen readers: the last message of the other side */
+                    announcement: "",
+                },
+                env: {
+                    inImLivechatTicket: true,
+                    // a chat between two people: own messages on the right, as in
+                    // the website's live chat window
+                    inChatWindow: true,
+                },
+            })
+        );
         this.fileUploadService = useService("file_upload");
-        this.messageEdition = useMessageEdition();
-        this.messageHighlight = useMessageHighlight();
-        this.messageToReplyTo = useMessageToReplyTo();
-        this.rootRef = useRef("root");
-        this.state = useState({
-            /** @type {import("models").Thread|undefined} */
-            thread: undefined,
-            ticketState: this.props.ticketState,
-            /** "connected" or "disconnected" (the websocket) */
-            connection: "connected",
-            uploadError: "",
-            jumpThreadPresent: 0,
-            /** the assigned agent's partner */
-            agentId: this.props.agentPartnerId || undefined,
-            /** read out by screen readers: the last message of the other side */
-            announcement: "",
-        });
+        // the customer is online for the agent while this page is open
+        useTicketPresence();
         /** the websocket was lost since the thread was loaded: catch up on reconnect */
         this.missedUpdates = false;
-        useChildSubEnv({
-            inImLivechatTicket: true,
-            // a chat between two people: own messages on the right, as in
-            // the website's live chat window
-            inChatWindow: true,
-            messageHighlight: this.messageHighlight,
-        });
-        this.onTicketEvent = this.onTicketEvent.bind(this);
         this.onBusDisconnect = this.onBusDisconnect.bind(this);
         this.onBusConnect = this.onBusConnect.bind(this);
         this.onFileUploadLoaded = this.onFileUploadLoaded.bind(this);
-        for (const type of TICKET_EVENTS) {
-            this.busService.subscribe(type, this.onTicketEvent);
-        }
         this.busService.addEventListener("disconnect", this.onBusDisconnect);
         this.busService.addEventListener("reconnect", this.onBusConnect);
         this.busService.addEventListener("connect", this.onBusConnect);
@@ -123,9 +134,6 @@ export class TicketChat extends Component {
             this.loadThread();
         });
         onWillUnmount(() => {
-            for (const type of TICKET_EVENTS) {
-                this.busService.unsubscribe(type, this.onTicketEvent);
-            }
             this.busService.removeEventListener("disconnect", this.onBusDisconnect);
             this.busService.removeEventListener("reconnect", this.onBusConnect);
             this.busService.removeEventListener("connect", this.onBusConnect);
@@ -182,10 +190,8 @@ export class TicketChat extends Component {
     }
 
     /**
-     * Load the conversation the way Discuss' `Thread.getOrFetch` does (the
-     * frontend bundle has the store without that fetching part): insert the
-     * channel, then fetch its data (members, self membership...). `Thread`
-     * fetches the messages when it mounts, older ones on scroll.
+     * Show the conversation (see `loadTicketThread`); if it cannot be read,
+     * the server-rendered page stays.
      */
     async loadThread() {
         // The websocket first: personas inserted while it runs get their
@@ -194,25 +200,7 @@ export class TicketChat extends Component {
         if (this.props.storeData) {
             this.store.insert(this.props.storeData);
         }
-        const thread = this.store.Thread.insert({
-            model: "discuss.channel",
-            id: this.props.channelId,
-        });
-        thread.isImLivechatTicket = true;
-        if (thread.fetchChannelInfoState !== "fetched") {
-            thread.fetchChannelInfoState = "fetching";
-            await thread.fetchChannelInfo();
-        }
-        if (status(this) === "destroyed" || !thread.exists()) {
-            return; // not readable: the server-rendered page stays
-        }
-        thread.fetchChannelInfoState = "fetched";
-        if (!thread.selfMember) {
-            // A colleague's ticket (company sharing): the websocket follows
-            // only the user's own conversations, follow this one while shown.
-            this.busService.addChannel(thread.busChannel);
-        }
-        this.state.thread = thread;
+        await this.loadTicketThread(this.props.channelId);
     }
 
     /**
@@ -251,9 +239,6 @@ export class TicketChat extends Component {
      * in the parts of the page the server renders for the new state.
      */
     async onTicketEvent(payload) {
-        if (payload?.id !== this.props.ticketId) {
-            return;
-        }
         const wasResolved = this.isResolved;
         this.state.ticketState = payload.state;
         this.state.uploadError = "";
