@@ -18,13 +18,14 @@ class DiscussChannel(models.Model):
     )
 
     def _to_store(self, store):
-        super()._to_store(store)
+        res = super()._to_store(store)
         # the web client keys every post to a ticket's conversation (retries store once),
         # wherever the agent writes from: Discuss, a chat window or the ticket form
         for channel in self.filtered(lambda c: c.channel_type == "livechat"):
             # sudo: im_livechat.ticket - whether the conversation is a ticket's, not the ticket
             if channel.sudo().livechat_ticket_ids:
                 store.add(channel, {"isImLivechatTicket": True})
+        return res
 
     def _get_allowed_message_post_params(self):
         return super()._get_allowed_message_post_params() | {"ticket_client_key"}
