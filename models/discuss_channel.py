@@ -30,6 +30,9 @@ class DiscussChannel(models.Model):
     def _get_allowed_message_post_params(self):
         return super()._get_allowed_message_post_params() | {"ticket_client_key"}
 
+    def _get_message_create_valid_field_names(self):
+        return super()._get_message_create_valid_field_names() | {"ticket_client_key"}
+
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, *, message_type="notification", **kwargs):
         client_key = kwargs.pop("ticket_client_key", None)
@@ -57,6 +60,8 @@ class DiscussChannel(models.Model):
             )
             if existing:
                 return existing.sudo(False)
+            # a field of mail.message: message_post writes it with the message's own row
+            kwargs["ticket_client_key"] = client_key
         if not self.env.user._is_internal():
             # sudo: im_livechat.ticket - the state of the conversation's own ticket
             ticket = self.sudo().livechat_ticket_ids[:1]
@@ -69,11 +74,7 @@ class DiscussChannel(models.Model):
                 kwargs.pop("subtype_id", None)
                 kwargs["subtype_xmlid"] = "mail.mt_comment"
                 self._check_ticket_customer_post(ticket, kwargs, checked_ids)
-        message = super().message_post(message_type=message_type, **kwargs)
-        if client_key:
-            # sudo: mail.message - the key is written by the system
-            message.sudo().ticket_client_key = client_key
-        return message
+        return super().message_post(message_type=message_type, **kwargs)
 
     def _check_ticket_customer_post(self, ticket, post_values, checked_ids=()):
         if ticket.state == "resolved":

@@ -44,9 +44,21 @@ registry.category("web_tour.tours").add("im_livechat_ticket_agent_field_race_tou
             trigger: ".modal:contains(was just assigned to Bob Agent)",
         },
         {
-            content: "Discard the stale change",
-            trigger: ".modal .btn:contains(Discard)",
+            content: "Close the message",
+            trigger: ".modal .btn:contains(Close)",
             run: "click",
+        },
+        {
+            content: "Discard the stale change",
+            trigger: ".o_form_button_cancel",
+            run: "click",
+        },
+        {
+            content: "Reload the ticket, as the message says",
+            trigger: `.o_form_saved ${AGENT_FIELD} input:value(Alice Agent)`,
+            run() {
+                window.location.reload();
+            },
         },
         {
             content: "The form shows the agent who has the ticket now",
