@@ -6,5 +6,6 @@ from . import im_livechat_ticket
 from . import im_livechat_ticket_sla
 from . import ir_attachment
 from . import ir_binary
+from . import ir_http
 from . import mail_message
 from . import res_partner
