@@ -58,7 +58,7 @@ class IrHttp(models.AbstractModel):
                 request.lang = (
                     chosen_lang
                     or (session_lang and request.env["res.lang"]._get_data(code=session_lang))
-                    or request.lang
+                    or getattr(request, "lang", None)
                 )
 
     @classmethod
