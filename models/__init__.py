@@ -10,5 +10,6 @@ from . import discuss_channel_member
 from . import im_livechat_channel
 from . import ir_attachment
 from . import ir_binary
+from . import ir_http
 from . import mail_message
 from . import res_partner

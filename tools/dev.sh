@@ -15,7 +15,7 @@
 #
 # Everything generated lives in the cache dir (IMLT_HOME), never in the checkout.
 # Settings (environment): IMLT_HOME, IMLT_DB, IMLT_PORT, IMLT_LISTEN, ODOO_SRC, TEST_TAGS,
-# LINT=0 (test without lint), FIX=1 (lint = format).
+# LINT=0 (test without lint), FIX=1 (lint = format), IMLT_AXE_JS (an axe.min.js of your own).
 set -euo pipefail
 
 MODULE=im_livechat_ticket
@@ -235,6 +235,34 @@ free_port() {
     local port=$1
     while port_busy "$port"; do port=$((port + 1)); done
     echo "$port"
+}
+
+# ---------------------------------------------------------------- accessibility
+
+AXE_CORE_VERSION=4.14.1
+
+# axe-core (pinned), for tests/test_accessibility.py: installed from npm once into the cache
+# dir, reused offline afterwards. Exports IMLT_AXE_JS, the path of its axe.min.js (a value
+# already in the environment wins, e.g. a copy of your own). If npm fails, the path stays
+# set and the test fails saying the file is missing: it is never skipped by accident.
+ensure_axe_core() {
+    [ -z "${IMLT_AXE_JS:-}" ] || { export IMLT_AXE_JS; return 0; }
+    local dir=$CACHE/axe-core/$AXE_CORE_VERSION
+    export IMLT_AXE_JS=$dir/node_modules/axe-core/axe.min.js
+    [ -f "$IMLT_AXE_JS" ] && return 0
+    command -v npm >/dev/null || ensure_debs nodejs npm
+    log "installing axe-core $AXE_CORE_VERSION from npm into $dir"
+    rm -rf "$dir.partial"
+    mkdir -p "$dir.partial"
+    if npm install --prefix "$dir.partial" --no-save --no-audit --no-fund --ignore-scripts \
+            --loglevel=error "axe-core@$AXE_CORE_VERSION" >&2 \
+        && [ -f "$dir.partial/node_modules/axe-core/axe.min.js" ]; then
+        rm -rf "$dir"
+        mv "$dir.partial" "$dir"
+    else
+        rm -rf "$dir.partial"
+        log "warning: could not install axe-core $AXE_CORE_VERSION (offline?): the accessibility test will fail"
+    fi
 }
 
 # ---------------------------------------------------------------- lint
@@ -586,6 +614,7 @@ stop_install_checks() {
 
 cmd_test() {
     setup test
+    ensure_axe_core
     TEST_TAGS_GIVEN=${TEST_TAGS:-}
     TEST_TAGS=${TEST_TAGS:-/$MODULE}
     local db http_port gevent_port logfile rc lint_failed=0
