@@ -133,14 +133,19 @@ class DiscussChannel(models.Model):
         ticket = self.sudo().livechat_ticket_ids[:1]
         if ticket:
             ticket.last_activity_date = message.create_date or fields.Datetime.now()
-            author_users = message.author_id.user_ids
-            if (
-                message.message_type == "comment"
-                and message.author_id != ticket.partner_id
-                and any(user._is_internal() for user in author_users)
-            ):
+            if self._is_ticket_agent_message(ticket, message):
                 ticket._on_agent_message(message)
         return super()._message_post_after_hook(message, msg_vals)
+
+    def _is_ticket_agent_message(self, ticket, message):
+        """Whether ``message`` is an agent's reply in ``ticket``'s conversation."""
+        author = message.author_id
+        if message.message_type != "comment" or not author or author == ticket.partner_id:
+            return False
+        if author == self.env.user.partner_id:  # the usual case: no look-up
+            return self.env.user._is_internal()
+        # sudo: res.users - whether the author is an employee (a customer may not read them)
+        return any(user._is_internal() for user in author.sudo().user_ids)
 
     # ------------------------------------------------------------
     # Chat to ticket
