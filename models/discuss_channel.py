@@ -129,10 +129,9 @@ class DiscussChannel(models.Model):
             self.env["im_livechat.ticket"]._check_uploads(files)
 
     def _message_post_after_hook(self, message, msg_vals):
-        # sudo: im_livechat.ticket - the conversation drives its ticket's dates and state
+        # sudo: im_livechat.ticket - an agent's reply drives its ticket's state and dates
         ticket = self.sudo().livechat_ticket_ids[:1]
         if ticket:
-            ticket.last_activity_date = message.create_date or fields.Datetime.now()
             if self._is_ticket_agent_message(ticket, message):
                 ticket._on_agent_message(message)
         return super()._message_post_after_hook(message, msg_vals)

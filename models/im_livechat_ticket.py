@@ -109,10 +109,11 @@ class ImLivechatTicket(models.Model):
         help="When the current agent got the ticket.",
     )
     first_response_date = fields.Datetime(readonly=True, copy=False)
+    # Discuss keeps it on the conversation with every message: the ticket
+    # does not write its own row per message (ordering by it joins the channel)
     last_activity_date = fields.Datetime(
-        readonly=True,
-        copy=False,
-        index=True,
+        related="channel_id.last_interest_dt",
+        string="Last Activity",
         help="Date of the last message in the conversation.",
     )
 
@@ -145,13 +146,6 @@ class ImLivechatTicket(models.Model):
         )
         # every ticket, in the queue's order (the list without filters)
         create_index(self.env.cr, "im_livechat_ticket_queue_order_idx", self._table, queue_order)
-        # /my/tickets: a customer company's tickets, latest activity first
-        create_index(
-            self.env.cr,
-            "im_livechat_ticket_commercial_activity_idx",
-            self._table,
-            ["commercial_partner_id", "last_activity_date DESC", "id DESC"],
-        )
         return res
 
     def _compute_access_url(self):
