@@ -1,3 +1,25 @@
+"""The shared test base: :class:`TicketFixtures`, one mixin for every kind of test.
+
+It builds, in ``setUpClass``, the same help desk for every class: two customer
+companies with portal users, two agents, a live chat manager, an employee
+outside live chat, and the default support team giving every new ticket to
+``agent`` (see ``_setup_ticket_fixtures``). Its helpers make more of it:
+``_new_agent``, ``_new_customer``, ``_new_ticket`` (as a customer opens one on
+the portal); for HTTP tests, ``_login`` and ``_post_to_conversation``.
+
+Mix it in first, before the Odoo test case::
+
+    class TestThing(TicketFixtures, TransactionCase):  # or TicketCommon
+    class TestPage(TicketFixtures, HttpCase):          # routes: self._login(self.customer_a)
+    class TestLive(TicketFixtures, WebsocketCase):     # odoo.addons.bus.tests.common
+
+A tour logs in with a fixture's login (``self.start_tour(url, tour,
+login=self.agent.login)``); where a tour's script checks a name of its own,
+make that user with ``_new_customer`` / ``_new_agent`` in ``setUpClass``. A
+class that needs other data overrides ``_setup_ticket_fixtures``, calling
+super to add to it.
+"""
+
 import logging
 import threading
 import time
@@ -11,38 +33,35 @@ _logger = logging.getLogger(__name__)
 
 # How long a tour's other party waits for the browser to be ready.
 READY_TIMEOUT = 60
+AGENT_GROUPS = "base.group_user,im_livechat.im_livechat_group_user"
 
 
 class TicketFixtures:
-    """Two customer companies with portal employees, two agents, a manager,
-    an employee outside live chat, and the default support team assigning
-    every ticket to the first agent. Mix into any Odoo test case and call
-    ``_setup_ticket_fixtures`` from ``setUpClass``."""
+    """Two customer companies with portal users, two agents, a manager, an
+    employee outside live chat, and the default support team assigning every
+    ticket to the first agent, built in ``setUpClass``; helpers to make more.
+    Mix in before any Odoo test case (see the module's docstring)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_ticket_fixtures()
 
     @classmethod
     def _setup_ticket_fixtures(cls):
+        if cls.__dict__.get("_ticket_fixtures_built"):
+            # a class that still calls this from its own setUpClass: built already
+            return
+        cls._ticket_fixtures_built = True
         cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.agent = new_test_user(
-            cls.env,
-            login="ticket_agent",
-            name="Alice Agent",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.agent_2 = new_test_user(
-            cls.env,
-            login="ticket_agent_2",
-            name="Bob Agent",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="ticket_manager",
-            name="Martha Manager",
+        cls.agent = cls._new_agent("ticket_agent", "Alice Agent")
+        cls.agent_2 = cls._new_agent("ticket_agent_2", "Bob Agent")
+        cls.manager = cls._new_agent(
+            "ticket_manager",
+            "Martha Manager",
             groups="base.group_user,im_livechat.im_livechat_group_manager",
         )
-        cls.employee = new_test_user(
-            cls.env, login="ticket_employee", name="Eve Employee", groups="base.group_user"
-        )
+        cls.employee = cls._new_agent("ticket_employee", "Eve Employee", groups="base.group_user")
         cls.team.write(
             {
                 "user_ids": [(4, cls.agent.id), (4, cls.agent_2.id)],
@@ -57,13 +76,23 @@ class TicketFixtures:
         cls.customer_b = cls._new_customer("ticket_customer_b", "Ben Customer", cls.company_b)
 
     @classmethod
-    def _new_customer(cls, login, name, company):
+    def _new_agent(cls, login, name=None, groups=AGENT_GROUPS, env=None, **values):
+        """A live chat operator (``groups``: another internal user); its
+        password is its login. ``env``: another transaction's."""
+        return new_test_user(env or cls.env, login=login, name=name, groups=groups, **values)
+
+    @classmethod
+    def _new_customer(cls, login, name, company=None):
+        """A portal user, employee of ``company`` if given."""
         user = new_test_user(cls.env, login=login, name=name, groups="base.group_portal")
-        user.partner_id.parent_id = company
+        if company:
+            user.partner_id.parent_id = company
         return user
 
     @classmethod
     def _new_ticket(cls, customer, name="My bike is broken", message="The chain came off.", **vals):
+        """A ticket as ``customer`` opens it on the portal (first message,
+        assignment); ``priority`` and ``attachments`` as the form sends them."""
         ticket = (
             cls.env["im_livechat.ticket"]
             .with_user(customer)
@@ -72,6 +101,14 @@ class TicketFixtures:
             )
         )
         return ticket.with_env(cls.env)
+
+    def _login(self, user):
+        """Log in as ``user`` (None: a public visitor) and return the session;
+        the earlier sessions stay alive (``authenticate()`` deletes the last
+        one otherwise), so that several parties can act. HttpCase only."""
+        self.session = None
+        login = user.login if user else None
+        return self.authenticate(login, login)
 
     def _post_to_conversation(self, channel, body, session=None, attachment_ids=(), tokens=()):
         """Post in ``channel`` as the web client does (``/mail/message/post``,
@@ -96,10 +133,7 @@ class TicketFixtures:
 
 
 class TicketCommon(TicketFixtures, TransactionCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_ticket_fixtures()
+    """The fixtures in a TransactionCase."""
 
 
 def wake_sockets(db_name, targets):
