@@ -16,8 +16,8 @@ Mix it in first, before the Odoo test case::
 A tour logs in with a fixture's login (``self.start_tour(url, tour,
 login=self.agent.login)``); where a tour's script checks a name of its own,
 make that user with ``_new_customer`` / ``_new_agent`` in ``setUpClass``. A
-class that needs other data overrides ``_setup_ticket_fixtures``, calling
-super to add to it.
+class that needs other data overrides ``_setup_ticket_fixtures`` (calling
+super to add to it, or not to build it, as the install checks do).
 """
 
 import logging
