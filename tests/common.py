@@ -5,7 +5,9 @@ companies with portal users, two agents, a live chat manager, an employee
 outside live chat, and the default support team giving every new ticket to
 ``agent`` (see ``_setup_ticket_fixtures``). Its helpers make more of it:
 ``_new_agent``, ``_new_customer``, ``_new_ticket`` (as a customer opens one on
-the portal); for HTTP tests, ``_login`` and ``_post_to_conversation``.
+the portal), ``_new_queue_ticket`` (a ticket in a given state, without the
+portal), ``_set_queue_service_levels``, ``_breach_first_response``; for HTTP
+tests, ``_login`` and ``_post_to_conversation``.
 
 Mix it in first, before the Odoo test case::
 
@@ -23,8 +25,9 @@ super to add to it, or not to build it, as the install checks do).
 import logging
 import threading
 import time
+from datetime import timedelta
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
@@ -101,6 +104,44 @@ class TicketFixtures:
             )
         )
         return ticket.with_env(cls.env)
+
+    @classmethod
+    def _new_queue_ticket(cls, customer, name, **vals):
+        """A ticket of ``customer`` (a user) made as the backend does, in the
+        state ``vals`` give (``user_id``, ``priority``...): no portal checks,
+        no message, no tracking. For queues, counts and filters."""
+        return (
+            cls.env["im_livechat.ticket"]
+            .with_context(tracking_disable=True)
+            .create({"name": name, "partner_id": customer.partner_id.id, **vals})
+        )
+
+    @classmethod
+    def _set_queue_service_levels(cls):
+        """Service levels around the clock (no calendar): urgent tickets
+        answered within 1 hour (so at risk at once: 2 hours before), resolved
+        within 8; high ones within 24 and 48 hours."""
+        cls.team.write(
+            {
+                "ticket_calendar_id": False,
+                "ticket_sla_risk_hours": 2,
+                "ticket_sla_ids": [
+                    (5, 0, 0),
+                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 8}),
+                    (0, 0, {"priority": "2", "first_response_hours": 24, "resolution_hours": 48}),
+                ],
+            }
+        )
+
+    @classmethod
+    def _breach_first_response(cls, ticket):
+        """Put ``ticket``'s first-response deadline an hour in the past."""
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            "UPDATE im_livechat_ticket SET sla_response_deadline = %s WHERE id = %s",
+            [fields.Datetime.now() - timedelta(hours=1), ticket.id],
+        )
+        cls.env.invalidate_all()
 
     def _login(self, user):
         """Log in as ``user`` (None: a public visitor) and return the session;
