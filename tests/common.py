@@ -19,15 +19,22 @@ A tour logs in with a fixture's login (``self.start_tour(url, tour,
 login=self.agent.login)``); where a tour's script checks a name of its own,
 make that user with ``_new_customer`` / ``_new_agent`` in ``setUpClass``. A
 class that needs other data overrides ``_setup_ticket_fixtures`` (calling
-super to add to it, or not to build it, as the install checks do).
+super to add to it, or not to build it, as :class:`CommittedTicketData` and
+the install checks do).
 """
 
 import logging
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 from datetime import timedelta
+from types import SimpleNamespace
+
+import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
@@ -175,6 +182,118 @@ class TicketFixtures:
 
 class TicketCommon(TicketFixtures, TransactionCase):
     """The fixtures in a TransactionCase."""
+
+
+class CommittedTicketData(TicketFixtures):
+    """For tests that race real transactions (threads, each its own cursor,
+    committed): they see nothing of the test's own transaction, which is never
+    committed, so the class fixtures are not built. Each test commits the data
+    it races on with ``_commit_team`` (removed after the test) and runs the
+    transactions with ``_attempt`` or ``_race_transactions``."""
+
+    @classmethod
+    def _setup_ticket_fixtures(cls):
+        pass
+
+    @contextmanager
+    def _new_transaction(self, uid=SUPERUSER_ID):
+        """An environment on a cursor of its own, committed when the block
+        ends (as ``registry.cursor()`` does), rolled back on an error."""
+        with self.registry.cursor() as cr:
+            # another thread holds the registry's lock while tests run: reuse it
+            cr.transaction = api.Transaction(self.registry)
+            yield api.Environment(cr, uid, {})
+
+    def _commit_team(self, agents=2, **team_vals):
+        """Commit ``agents`` new agents, a team of them (``team_vals``) and a
+        customer (a partner), named uniquely; they are removed after the test.
+        Returns their ids: ``team_id``, ``agent_ids``, ``customer_id``."""
+        suffix = uuid.uuid4().hex[:8]
+        with self._new_transaction() as env:
+            users = env["res.users"]
+            for i in range(agents):
+                users |= self._new_agent(f"race_agent_{i}_{suffix}", env=env)
+            team = env["im_livechat.channel"].create(
+                {"name": f"Race team {suffix}", "user_ids": [(6, 0, users.ids)], **team_vals}
+            )
+            customer = env["res.partner"].create({"name": f"Race customer {suffix}"})
+            data = SimpleNamespace(team_id=team.id, agent_ids=users.ids, customer_id=customer.id)
+        self.addCleanup(self._remove_committed, data)
+        return data
+
+    def _remove_committed(self, data):
+        """Remove for real what ``_commit_team`` committed, and the team's tickets."""
+        with self._new_transaction() as env:
+            tickets = env["im_livechat.ticket"].search([("livechat_channel_id", "=", data.team_id)])
+            channels = tickets.channel_id
+            tickets.unlink()
+            channels.unlink()
+            env["im_livechat.channel"].browse(data.team_id).unlink()
+            env["bus.presence"].search([("user_id", "in", data.agent_ids)]).unlink()
+            env["res.users"].browse(data.agent_ids).write({"active": False})
+            env["res.partner"].browse(data.customer_id).write({"active": False})
+
+    def _attempt(self, uid, action, results, key, hold=None):
+        """Run ``action(env)`` as ``uid`` in a transaction of its own, then
+        commit, retrying a serialisation failure as Odoo's request handling
+        does. ``results[key]`` gets what ``action`` returned, ``"refused:
+        <message>"`` on a UserError, ``"failed: <error>"`` on another error.
+        ``hold()``, if given, runs once the action's writes are done, before
+        the commit."""
+        for _try in range(5):
+            with self._new_transaction(uid) as env:
+                cr = env.cr
+                try:
+                    results[key] = action(env)
+                    if hold:
+                        # write now (the ORM flushes lazily): the rows stay
+                        # locked while the other transaction acts
+                        env.flush_all()
+                        hold()
+                    # committed for real: the other transaction must see it
+                    cr.commit()  # pylint: disable=invalid-commit
+                    return
+                except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+                    cr.rollback()
+                except UserError as error:
+                    cr.rollback()
+                    results[key] = f"refused: {error.args[0]}"
+                    return
+                except Exception as error:  # noqa: BLE001 - reported to the test
+                    cr.rollback()
+                    results[key] = f"failed: {error!r}"
+                    return
+        results[key] = "failed: too many retries"
+
+    def _race_transactions(self, action_1, action_2, uids=(SUPERUSER_ID, SUPERUSER_ID)):
+        """Transaction 1 runs ``action_1`` and stays open while transaction 2
+        runs ``action_2`` on the same rows; then 1 commits, and 2 goes on.
+        Returns ``{1: result, 2: result}`` (see ``_attempt``)."""
+        results = {}
+        acted = threading.Event()
+        release = threading.Event()
+
+        def hold():
+            acted.set()
+            release.wait(10)
+
+        def first():
+            try:
+                self._attempt(uids[0], action_1, results, 1, hold)
+            finally:
+                acted.set()
+
+        thread_1 = threading.Thread(target=first)
+        thread_2 = threading.Thread(target=self._attempt, args=(uids[1], action_2, results, 2))
+        thread_1.start()
+        self.assertTrue(acted.wait(10), "transaction 1 never acted")
+        self.assertNotIn("failed", str(results.get(1, "")))
+        thread_2.start()
+        time.sleep(0.5)  # transaction 2 now waits for transaction 1's locks
+        release.set()
+        thread_1.join(20)
+        thread_2.join(20)
+        return results
 
 
 def wake_sockets(db_name, targets):
