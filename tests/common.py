@@ -1,8 +1,40 @@
+"""The shared test base: :class:`TicketFixtures`, one mixin for every kind of test.
+
+It builds, in ``setUpClass``, the same help desk for every class: two customer
+companies with portal users, two agents, a live chat manager, an employee
+outside live chat, and the default support team giving every new ticket to
+``agent`` (see ``_setup_ticket_fixtures``). Its helpers make more of it:
+``_new_agent``, ``_new_customer``, ``_new_ticket`` (as a customer opens one on
+the portal), ``_new_queue_ticket`` (a ticket in a given state, without the
+portal), ``_set_queue_service_levels``, ``_breach_first_response``; for HTTP
+tests, ``_login`` and ``_post_to_conversation``.
+
+Mix it in first, before the Odoo test case::
+
+    class TestThing(TicketFixtures, TransactionCase):  # or TicketCommon
+    class TestPage(TicketFixtures, HttpCase):          # routes: self._login(self.customer_a)
+    class TestLive(TicketFixtures, WebsocketCase):     # odoo.addons.bus.tests.common
+
+A tour logs in with a fixture's login (``self.start_tour(url, tour,
+login=self.agent.login)``); where a tour's script checks a name of its own,
+make that user with ``_new_customer`` / ``_new_agent`` in ``setUpClass``. A
+class that needs other data overrides ``_setup_ticket_fixtures`` (calling
+super to add to it, or not to build it, as :class:`CommittedTicketData` and
+the install checks do).
+"""
+
 import logging
 import threading
 import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from types import SimpleNamespace
 
-from odoo import SUPERUSER_ID, api
+import psycopg2.errors
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
@@ -11,38 +43,35 @@ _logger = logging.getLogger(__name__)
 
 # How long a tour's other party waits for the browser to be ready.
 READY_TIMEOUT = 60
+AGENT_GROUPS = "base.group_user,im_livechat.im_livechat_group_user"
 
 
 class TicketFixtures:
-    """Two customer companies with portal employees, two agents, a manager,
-    an employee outside live chat, and the default support team assigning
-    every ticket to the first agent. Mix into any Odoo test case and call
-    ``_setup_ticket_fixtures`` from ``setUpClass``."""
+    """Two customer companies with portal users, two agents, a manager, an
+    employee outside live chat, and the default support team assigning every
+    ticket to the first agent, built in ``setUpClass``; helpers to make more.
+    Mix in before any Odoo test case (see the module's docstring)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_ticket_fixtures()
 
     @classmethod
     def _setup_ticket_fixtures(cls):
+        if cls.__dict__.get("_ticket_fixtures_built"):
+            # a class that still calls this from its own setUpClass: built already
+            return
+        cls._ticket_fixtures_built = True
         cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.agent = new_test_user(
-            cls.env,
-            login="ticket_agent",
-            name="Alice Agent",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.agent_2 = new_test_user(
-            cls.env,
-            login="ticket_agent_2",
-            name="Bob Agent",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="ticket_manager",
-            name="Martha Manager",
+        cls.agent = cls._new_agent("ticket_agent", "Alice Agent")
+        cls.agent_2 = cls._new_agent("ticket_agent_2", "Bob Agent")
+        cls.manager = cls._new_agent(
+            "ticket_manager",
+            "Martha Manager",
             groups="base.group_user,im_livechat.im_livechat_group_manager",
         )
-        cls.employee = new_test_user(
-            cls.env, login="ticket_employee", name="Eve Employee", groups="base.group_user"
-        )
+        cls.employee = cls._new_agent("ticket_employee", "Eve Employee", groups="base.group_user")
         cls.team.write(
             {
                 "user_ids": [(4, cls.agent.id), (4, cls.agent_2.id)],
@@ -57,13 +86,23 @@ class TicketFixtures:
         cls.customer_b = cls._new_customer("ticket_customer_b", "Ben Customer", cls.company_b)
 
     @classmethod
-    def _new_customer(cls, login, name, company):
+    def _new_agent(cls, login, name=None, groups=AGENT_GROUPS, env=None, **values):
+        """A live chat operator (``groups``: another internal user); its
+        password is its login. ``env``: another transaction's."""
+        return new_test_user(env or cls.env, login=login, name=name, groups=groups, **values)
+
+    @classmethod
+    def _new_customer(cls, login, name, company=None):
+        """A portal user, employee of ``company`` if given."""
         user = new_test_user(cls.env, login=login, name=name, groups="base.group_portal")
-        user.partner_id.parent_id = company
+        if company:
+            user.partner_id.parent_id = company
         return user
 
     @classmethod
     def _new_ticket(cls, customer, name="My bike is broken", message="The chain came off.", **vals):
+        """A ticket as ``customer`` opens it on the portal (first message,
+        assignment); ``priority`` and ``attachments`` as the form sends them."""
         ticket = (
             cls.env["im_livechat.ticket"]
             .with_user(customer)
@@ -72,6 +111,52 @@ class TicketFixtures:
             )
         )
         return ticket.with_env(cls.env)
+
+    @classmethod
+    def _new_queue_ticket(cls, customer, name, **vals):
+        """A ticket of ``customer`` (a user) made as the backend does, in the
+        state ``vals`` give (``user_id``, ``priority``...): no portal checks,
+        no message, no tracking. For queues, counts and filters."""
+        return (
+            cls.env["im_livechat.ticket"]
+            .with_context(tracking_disable=True)
+            .create({"name": name, "partner_id": customer.partner_id.id, **vals})
+        )
+
+    @classmethod
+    def _set_queue_service_levels(cls):
+        """Service levels around the clock (no calendar): urgent tickets
+        answered within 1 hour (so at risk at once: 2 hours before), resolved
+        within 8; high ones within 24 and 48 hours."""
+        cls.team.write(
+            {
+                "ticket_calendar_id": False,
+                "ticket_sla_risk_hours": 2,
+                "ticket_sla_ids": [
+                    (5, 0, 0),
+                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 8}),
+                    (0, 0, {"priority": "2", "first_response_hours": 24, "resolution_hours": 48}),
+                ],
+            }
+        )
+
+    @classmethod
+    def _breach_first_response(cls, ticket):
+        """Put ``ticket``'s first-response deadline an hour in the past."""
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            "UPDATE im_livechat_ticket SET sla_response_deadline = %s WHERE id = %s",
+            [fields.Datetime.now() - timedelta(hours=1), ticket.id],
+        )
+        cls.env.invalidate_all()
+
+    def _login(self, user):
+        """Log in as ``user`` (None: a public visitor) and return the session;
+        the earlier sessions stay alive (``authenticate()`` deletes the last
+        one otherwise), so that several parties can act. HttpCase only."""
+        self.session = None
+        login = user.login if user else None
+        return self.authenticate(login, login)
 
     def _post_to_conversation(self, channel, body, session=None, attachment_ids=(), tokens=()):
         """Post in ``channel`` as the web client does (``/mail/message/post``,
@@ -96,10 +181,119 @@ class TicketFixtures:
 
 
 class TicketCommon(TicketFixtures, TransactionCase):
+    """The fixtures in a TransactionCase."""
+
+
+class CommittedTicketData(TicketFixtures):
+    """For tests that race real transactions (threads, each its own cursor,
+    committed): they see nothing of the test's own transaction, which is never
+    committed, so the class fixtures are not built. Each test commits the data
+    it races on with ``_commit_team`` (removed after the test) and runs the
+    transactions with ``_attempt`` or ``_race_transactions``."""
+
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_ticket_fixtures()
+    def _setup_ticket_fixtures(cls):
+        pass
+
+    @contextmanager
+    def _new_transaction(self, uid=SUPERUSER_ID):
+        """An environment on a cursor of its own, committed when the block
+        ends (as ``registry.cursor()`` does), rolled back on an error."""
+        with self.registry.cursor() as cr:
+            # another thread holds the registry's lock while tests run: reuse it
+            cr.transaction = api.Transaction(self.registry)
+            yield api.Environment(cr, uid, {})
+
+    def _commit_team(self, agents=2, **team_vals):
+        """Commit ``agents`` new agents, a team of them (``team_vals``) and a
+        customer (a partner), named uniquely; they are removed after the test.
+        Returns their ids: ``team_id``, ``agent_ids``, ``customer_id``."""
+        suffix = uuid.uuid4().hex[:8]
+        with self._new_transaction() as env:
+            users = env["res.users"]
+            for i in range(agents):
+                users |= self._new_agent(f"race_agent_{i}_{suffix}", env=env)
+            team = env["im_livechat.channel"].create(
+                {"name": f"Race team {suffix}", "user_ids": [(6, 0, users.ids)], **team_vals}
+            )
+            customer = env["res.partner"].create({"name": f"Race customer {suffix}"})
+            data = SimpleNamespace(team_id=team.id, agent_ids=users.ids, customer_id=customer.id)
+        self.addCleanup(self._remove_committed, data)
+        return data
+
+    def _remove_committed(self, data):
+        """Remove for real what ``_commit_team`` committed, and the team's tickets."""
+        with self._new_transaction() as env:
+            tickets = env["im_livechat.ticket"].search([("livechat_channel_id", "=", data.team_id)])
+            channels = tickets.channel_id
+            tickets.unlink()
+            channels.unlink()
+            env["im_livechat.channel"].browse(data.team_id).unlink()
+            env["bus.presence"].search([("user_id", "in", data.agent_ids)]).unlink()
+            env["res.users"].browse(data.agent_ids).write({"active": False})
+            env["res.partner"].browse(data.customer_id).write({"active": False})
+
+    def _attempt(self, uid, action, results, key, hold=None):
+        """Run ``action(env)`` as ``uid`` in a transaction of its own, then
+        commit, retrying a serialisation failure as Odoo's request handling
+        does. ``results[key]`` gets what ``action`` returned, ``"refused:
+        <message>"`` on a UserError, ``"failed: <error>"`` on another error.
+        ``hold()``, if given, runs once the action's writes are done, before
+        the commit."""
+        for _try in range(5):
+            with self._new_transaction(uid) as env:
+                cr = env.cr
+                try:
+                    results[key] = action(env)
+                    if hold:
+                        # write now (the ORM flushes lazily): the rows stay
+                        # locked while the other transaction acts
+                        env.flush_all()
+                        hold()
+                    # committed for real: the other transaction must see it
+                    cr.commit()  # pylint: disable=invalid-commit
+                    return
+                except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+                    cr.rollback()
+                except UserError as error:
+                    cr.rollback()
+                    results[key] = f"refused: {error.args[0]}"
+                    return
+                except Exception as error:  # noqa: BLE001 - reported to the test
+                    cr.rollback()
+                    results[key] = f"failed: {error!r}"
+                    return
+        results[key] = "failed: too many retries"
+
+    def _race_transactions(self, action_1, action_2, uids=(SUPERUSER_ID, SUPERUSER_ID)):
+        """Transaction 1 runs ``action_1`` and stays open while transaction 2
+        runs ``action_2`` on the same rows; then 1 commits, and 2 goes on.
+        Returns ``{1: result, 2: result}`` (see ``_attempt``)."""
+        results = {}
+        acted = threading.Event()
+        release = threading.Event()
+
+        def hold():
+            acted.set()
+            release.wait(10)
+
+        def first():
+            try:
+                self._attempt(uids[0], action_1, results, 1, hold)
+            finally:
+                acted.set()
+
+        thread_1 = threading.Thread(target=first)
+        thread_2 = threading.Thread(target=self._attempt, args=(uids[1], action_2, results, 2))
+        thread_1.start()
+        self.assertTrue(acted.wait(10), "transaction 1 never acted")
+        self.assertNotIn("failed", str(results.get(1, "")))
+        thread_2.start()
+        time.sleep(0.5)  # transaction 2 now waits for transaction 1's locks
+        release.set()
+        thread_1.join(20)
+        thread_2.join(20)
+        return results
 
 
 def wake_sockets(db_name, targets):

@@ -1,49 +1,20 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import TicketFixtures
 
 
 @tagged("post_install", "-at_install")
-class TestAgentConversationTour(HttpCase):
-    """The conversation widget of the ticket form, driven in a browser."""
+class TestAgentConversationTour(TicketFixtures, HttpCase):
+    """The conversation widget of the ticket form, driven in a browser: the
+    assigned agent answers, another agent of the team reads, then takes it."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent = new_test_user(
-            cls.env,
-            login="tour_agent",
-            password="tour_agent",
-            name="Theo Agent",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.reader = new_test_user(
-            cls.env,
-            login="tour_reader",
-            password="tour_reader",
-            name="Rita Reader",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.team.write(
-            {
-                "user_ids": [(4, cls.agent.id), (4, cls.reader.id)],
-                "ticket_assignment": "default",
-                "ticket_default_user_id": cls.agent.id,
-            }
-        )
-        cls.customer = new_test_user(
-            cls.env,
-            login="tour_customer",
-            name="Carla Customer",
-            groups="base.group_portal",
-        )
-        cls.ticket = cls.env["im_livechat.ticket"].create(
-            {
-                "name": "Battery",
-                "partner_id": cls.customer.partner_id.id,
-                "livechat_channel_id": cls.team.id,
-                "first_message": "My e-bike battery does not charge",
-            }
-        )
+        cls.reader = cls.agent_2  # of the team, not in the conversation
+        # the tours check this customer's name and first message
+        cls.customer = cls._new_customer("tour_customer", "Carla Customer")
+        cls.ticket = cls._new_ticket(cls.customer, "Battery", "My e-bike battery does not charge")
 
     def _ticket_url(self):
         return f"/odoo/action-im_livechat_ticket.action_ticket_queue/{self.ticket.id}"
@@ -52,7 +23,7 @@ class TestAgentConversationTour(HttpCase):
         self.assertEqual(self.ticket.user_id, self.agent)
         self.assertEqual(self.ticket.state, "new")
         self.start_tour(
-            self._ticket_url(), "im_livechat_ticket_agent_conversation_tour", login="tour_agent"
+            self._ticket_url(), "im_livechat_ticket_agent_conversation_tour", login=self.agent.login
         )
         self.env.invalidate_all()
         replies = self.ticket.channel_id.message_ids.filtered(
@@ -72,7 +43,7 @@ class TestAgentConversationTour(HttpCase):
         self.start_tour(
             self._ticket_url(),
             "im_livechat_ticket_agent_conversation_reader_tour",
-            login="tour_reader",
+            login=self.reader.login,
         )
         self.env.invalidate_all()
         self.assertEqual(self.ticket.user_id, self.reader)

@@ -12,7 +12,6 @@ class TestAgentFieldTour(TicketFixtures, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_ticket_fixtures()
         cls.ticket = cls._new_ticket(cls.customer_a, "Wobbly saddle", "It turns when I ride.")
 
     def test_stale_agent_field_is_refused(self):

@@ -1,18 +1,18 @@
 import threading
 from unittest.mock import patch
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import run_tour_beside
+from .common import TicketFixtures, run_tour_beside
 
 LIVE_SUBJECT = "Live ticket: the saddle squeaks"
 
 
 @tagged("post_install", "-at_install")
-class TestAgentQueueTour(WebsocketCase):
+class TestAgentQueueTour(TicketFixtures, WebsocketCase):
     """The agents' queue in a real browser: the dashboard counts, a ticket
     that arrives while the agent looks at the queue shows up without reload,
     and the agent takes and resolves it.
@@ -26,60 +26,21 @@ class TestAgentQueueTour(WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        Ticket = cls.env["im_livechat.ticket"].with_context(tracking_disable=True)
         # deterministic counts: no demo tickets
-        Ticket.search([]).unlink()
-        cls.agent = new_test_user(
-            cls.env,
-            login="queue_agent",
-            password="queue_agent",
-            name="Quinn Queue",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.customer = new_test_user(
-            cls.env, login="queue_customer", name="Carl Cyclist", groups="base.group_portal"
-        )
-        cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.team.write(
-            {
-                "user_ids": [(4, cls.agent.id)],
-                # no default agent: new tickets wait in the queue until taken
-                "ticket_assignment": "default",
-                "ticket_default_user_id": False,
-                "ticket_calendar_id": False,
-                "ticket_sla_risk_hours": 2,
-                "ticket_sla_ids": [
-                    (5, 0, 0),
-                    # urgent: answer within 1 hour, at risk at once (2 hours before)
-                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 8}),
-                    (0, 0, {"priority": "2", "first_response_hours": 24, "resolution_hours": 48}),
-                ],
-            }
-        )
+        cls.env["im_livechat.ticket"].search([]).unlink()
+        # no default agent: new tickets wait in the queue until taken
+        cls.team.ticket_default_user_id = False
+        cls._set_queue_service_levels()
 
         def new(name, priority="1", agent=cls.agent):
-            return Ticket.create(
-                {
-                    "name": name,
-                    "partner_id": cls.customer.partner_id.id,
-                    "priority": priority,
-                    "user_id": agent.id,
-                }
-            )
+            return cls._new_queue_ticket(cls.customer_a, name, priority=priority, user_id=agent.id)
 
         cls.done = new("Bell fixed")
         cls.done.with_user(cls.agent).action_resolve()
         cls.urgent = new("Brakes fail", "3")  # my open, urgent, SLA at risk
         cls.late = new("Chain rusty", "2")  # my open, SLA breached (below)
         cls.waiting = new("Pedal loose", agent=cls.env["res.users"])  # waiting for an agent
-        cls.env.flush_all()
-        cls.env.cr.execute(
-            "UPDATE im_livechat_ticket"
-            " SET sla_response_deadline = now() at time zone 'UTC' - interval '1 hour'"
-            " WHERE id = %s",
-            [cls.late.id],
-        )
-        cls.env.invalidate_all()
+        cls._breach_first_response(cls.late)
         cls.agents_group = cls.env.ref("im_livechat.im_livechat_group_user")
 
     def test_queue_live_update_and_resolve(self):
@@ -111,7 +72,7 @@ class TestAgentQueueTour(WebsocketCase):
         group_channel = hashable(channel_with_db(self.registry.db_name, self.agents_group))
 
         def create_ticket(env):
-            customer = env["res.users"].browse(self.customer.id)
+            customer = env["res.users"].browse(self.customer_a.id)
             return (
                 env["im_livechat.ticket"]
                 .with_user(customer)
@@ -123,7 +84,7 @@ class TestAgentQueueTour(WebsocketCase):
             self,
             "im_livechat_ticket_agent_queue_tour",
             url="/odoo/action-im_livechat_ticket.action_ticket_queue",
-            login="queue_agent",
+            login=self.agent.login,
             # the agent's websocket listens to the agents' group (it did long ago)
             ready=lambda: ticket_taken.is_set() and dispatch._channels_to_ws.get(group_channel),
             action=create_ticket,

@@ -1,14 +1,8 @@
-import threading
-import time
-import uuid
-
-import psycopg2.errors
-
-from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from .common import TicketCommon
+from .common import CommittedTicketData, TicketCommon
 
 
 def set_presence(users, status="online"):
@@ -31,12 +25,7 @@ class TestTicketAssignment(TicketCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent_3 = new_test_user(
-            cls.env,
-            login="ticket_agent_3",
-            name="Carl Agent",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
+        cls.agent_3 = cls._new_agent("ticket_agent_3", "Carl Agent")
         cls.operators = (cls.agent | cls.agent_2 | cls.agent_3).sorted("id")
         cls.team.write({"user_ids": [(6, 0, cls.operators.ids)], "ticket_turn_sequence_id": False})
 
@@ -153,135 +142,48 @@ class TestTicketAssignment(TicketCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestTicketAssignmentConcurrency(TransactionCase):
+class TestTicketAssignmentConcurrency(CommittedTicketData, TransactionCase):
     """Two transactions creating tickets at the same time, committed for
     real: the round robin never gives the same slot twice and capacity is
     never exceeded. Data is committed, so it is removed at the end."""
 
-    def _run_in_new_cursor(self, func, results, key, started=None):
-        # Odoo retries a request on a serialisation failure; do the same.
-        for _attempt in range(5):
-            with self.registry.cursor() as cr:
-                # the loading thread holds the registry lock: reuse the registry
-                cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                try:
-                    if started:
-                        started.set()
-                    results[key] = func(env)
-                    # committed for real: the other transaction must see it
-                    cr.commit()  # pylint: disable=invalid-commit
-                    return
-                except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-                    cr.rollback()
-                except Exception as error:  # noqa: BLE001 - reported to the test thread
-                    results[key] = f"failed: {error!r}"
-                    if started:
-                        started.set()
-                    return
-        results[key] = "failed: too many retries"
+    def _commit_online_team(self, max_open):
+        """Two online agents in a round-robin team, committed."""
+        data = self._commit_team(ticket_assignment="round_robin", ticket_max_open=max_open)
+        with self._new_transaction() as env:
+            set_presence(env["res.users"].browse(data.agent_ids))
+        return data
 
-    def _setup_committed(self, max_open):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            users = env["res.users"]
-            for _i in range(2):
-                users |= new_test_user(
-                    env,
-                    login=f"concurrency_agent_{uuid.uuid4().hex[:8]}",
-                    groups="base.group_user,im_livechat.im_livechat_group_user",
-                )
-            set_presence(users)
-            team = env["im_livechat.channel"].create(
-                {
-                    "name": "Concurrency team",
-                    "user_ids": [(6, 0, users.ids)],
-                    "ticket_assignment": "round_robin",
-                    "ticket_max_open": max_open,
-                }
-            )
-            customer = env["res.partner"].create({"name": "Concurrent customer"})
-            # committed for real: the concurrent transactions must see it
-            cr.commit()  # pylint: disable=invalid-commit
-            return team.id, users.ids, customer.id
-
-    def _cleanup(self, team_id, user_ids, customer_id):
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            tickets = env["im_livechat.ticket"].search([("livechat_channel_id", "=", team_id)])
-            channels = tickets.channel_id
-            tickets.unlink()
-            channels.unlink()
-            env["im_livechat.channel"].browse(team_id).unlink()
-            env["bus.presence"].search([("user_id", "in", user_ids)]).unlink()
-            env["res.users"].browse(user_ids).write({"active": False})
-            env["res.partner"].browse(customer_id).write({"active": False})
-            # the data was committed: remove it for real
-            cr.commit()  # pylint: disable=invalid-commit
-
-    def _create_concurrently(self, team_id, customer_id):
+    def _create_concurrently(self, data):
         """Transaction 1 creates a ticket and holds its transaction open while
-        transaction 2 creates another; then 1 commits."""
-        results = {}
-        first_created = threading.Event()
-        release_first = threading.Event()
+        transaction 2 creates another; then 1 commits. Returns the agent each
+        ticket got."""
 
         def create(env):
             ticket = env["im_livechat.ticket"].create(
                 {
                     "name": "concurrent",
-                    "partner_id": customer_id,
-                    "livechat_channel_id": team_id,
+                    "partner_id": data.customer_id,
+                    "livechat_channel_id": data.team_id,
                     "first_message": "hi",
                 }
             )
             return ticket.user_id.id
 
-        def first(env):
-            agent = create(env)
-            first_created.set()
-            release_first.wait(10)
-            return agent
-
-        def run_first():
-            try:
-                self._run_in_new_cursor(first, results, 1)
-            finally:
-                first_created.set()
-
-        thread_1 = threading.Thread(target=run_first)
-        thread_2 = threading.Thread(target=self._run_in_new_cursor, args=(create, results, 2))
-        thread_1.start()
-        self.assertTrue(first_created.wait(10), "transaction 1 never created its ticket")
-        self.assertNotIn("failed", str(results.get(1, "")))
-        thread_2.start()
-        time.sleep(0.5)  # transaction 2 is now waiting for transaction 1's team lock
-        release_first.set()
-        thread_1.join(20)
-        thread_2.join(20)
-        return results
+        return self._race_transactions(create, create)
 
     @mute_logger("odoo.sql_db")  # the expected serialisation failure before the retry
     def test_round_robin_never_gives_a_slot_twice(self):
-        team_id, user_ids, customer_id = self._setup_committed(max_open=0)
-        try:
-            results = self._create_concurrently(team_id, customer_id)
-            self.assertNotIn("failed", str(results))
-            self.assertEqual(sorted([results[1], results[2]]), sorted(user_ids))
-        finally:
-            self._cleanup(team_id, user_ids, customer_id)
+        data = self._commit_online_team(max_open=0)
+        results = self._create_concurrently(data)
+        self.assertNotIn("failed", str(results))
+        self.assertEqual(sorted([results[1], results[2]]), sorted(data.agent_ids))
 
     @mute_logger("odoo.sql_db")
     def test_capacity_is_never_exceeded(self):
-        team_id, user_ids, customer_id = self._setup_committed(max_open=1)
-        try:
-            with self.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                env["im_livechat.channel"].browse(team_id).user_ids = [(6, 0, user_ids[:1])]
-                # committed for real: the concurrent transactions must see it
-                cr.commit()  # pylint: disable=invalid-commit
-            results = self._create_concurrently(team_id, customer_id)
-            self.assertNotIn("failed", str(results))
-            self.assertEqual(sorted([results[1], results[2]], key=bool), [False, user_ids[0]])
-        finally:
-            self._cleanup(team_id, user_ids, customer_id)
+        data = self._commit_online_team(max_open=1)
+        with self._new_transaction() as env:
+            env["im_livechat.channel"].browse(data.team_id).user_ids = [(6, 0, data.agent_ids[:1])]
+        results = self._create_concurrently(data)
+        self.assertNotIn("failed", str(results))
+        self.assertEqual(sorted([results[1], results[2]], key=bool), [False, data.agent_ids[0]])

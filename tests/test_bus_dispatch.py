@@ -34,7 +34,6 @@ class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_ticket_fixtures()
         cls.ticket = cls._new_ticket(cls.customer_a, "Silent after restart", "Hello")
         cls.channel = cls.ticket.channel_id
 
@@ -65,8 +64,7 @@ class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
     def test_socket_gets_what_was_written_while_the_bus_did_not_listen(self):
         if bus.ImDispatch.loop is not bus_dispatch._loop:
             self.skipTest("Odoo's bus dispatcher is not the one the patch was written for")
-        self.session = None
-        session = self.authenticate(self.customer_a.login, self.customer_a.login)
+        session = self._login(self.customer_a)
         last = self.env["bus.bus"]._bus_last_id()
         websocket = self.websocket_connect(cookie=f"session_id={session.sid}")
         self.subscribe(websocket, [], last)

@@ -11,16 +11,9 @@ from .common import TicketFixtures
 class TestTicketBusEvents(TicketFixtures, WebsocketCase):
     """Domain events travel through Odoo's bus to a real websocket."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_ticket_fixtures()
-
     def _connect(self, user):
-        # authenticate() deletes the previous session, which would close the
-        # sockets opened with it: keep every party logged in at once
-        self.session = None
-        session = self.authenticate(user.login, user.login)
+        # every party stays logged in at once: their sockets stay open
+        session = self._login(user)
         websocket = self.websocket_connect(cookie=f"session_id={session.sid}")
         with self.registry.test_lock:  # the sockets' threads share our transaction
             last = self.env["bus.bus"]._bus_last_id()

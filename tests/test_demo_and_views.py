@@ -6,8 +6,10 @@ from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 from odoo import fields
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
+
+from .common import TicketCommon
 
 DEMO_TICKETS = [f"im_livechat_ticket.ticket_{index:02d}_demo" for index in range(1, 13)]
 # The queue dashboard's cards (static/src/backend/ticket_queue/ticket_queue_dashboard.js):
@@ -50,7 +52,7 @@ def client_eval_context(user):
 
 
 @tagged("post_install", "-at_install")
-class TestDemoAndViews(TransactionCase):
+class TestDemoAndViews(TicketCommon):
     """The backend entry points (action, menu, views) work for an agent, and
     the demo data, when loaded, is a usable help desk."""
 
@@ -58,21 +60,13 @@ class TestDemoAndViews(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.Ticket = cls.env["im_livechat.ticket"]
-        cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.agent = new_test_user(
-            cls.env,
-            login="views_agent",
-            name="Vera Views",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-        )
-        cls.employee = new_test_user(
-            cls.env, login="views_employee", name="Emil Employee", groups="base.group_user"
-        )
-        cls.company = cls.env["res.partner"].create({"name": "Views Bikes", "is_company": True})
-        cls.customer = cls.env["res.partner"].create(
-            {"name": "Carla Customer", "parent_id": cls.company.id}
-        )
-        cls.team.write({"user_ids": [(4, cls.agent.id)]})
+
+    @classmethod
+    def _setup_ticket_fixtures(cls):
+        # the team's default agent as the demo data set it, before the fixtures' own
+        team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
+        cls.demo_default_agent = team.ticket_default_user_id
+        return super()._setup_ticket_fixtures()
 
     def _arch(self, views, view_type):
         return etree.fromstring(views["views"][view_type]["arch"])
@@ -210,30 +204,14 @@ class TestDemoAndViews(TransactionCase):
         )
 
     def test_search_filters_select_the_right_tickets(self):
-        agent_2 = new_test_user(
-            self.env,
-            login="views_agent_2",
-            name="Walter Views",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
+        customer = self.customer_a
+        mine_new = self._new_queue_ticket(
+            customer, "Mine, new", user_id=self.agent.id, priority="3"
         )
-        self.team.write({"user_ids": [(4, agent_2.id)]})
-        Ticket = self.Ticket.with_context(tracking_disable=True)
-        mine_new = Ticket.create(
-            {
-                "name": "Mine, new",
-                "partner_id": self.customer.id,
-                "user_id": self.agent.id,
-                "priority": "3",
-            }
-        )
-        mine_resolved = Ticket.create(
-            {"name": "Mine, done", "partner_id": self.customer.id, "user_id": self.agent.id}
-        )
+        mine_resolved = self._new_queue_ticket(customer, "Mine, done", user_id=self.agent.id)
         mine_resolved.action_resolve()
-        other = Ticket.create(
-            {"name": "Other", "partner_id": self.customer.id, "user_id": agent_2.id}
-        )
-        unassigned = Ticket.create({"name": "Nobody's", "partner_id": self.customer.id})
+        other = self._new_queue_ticket(customer, "Other", user_id=self.agent_2.id)
+        unassigned = self._new_queue_ticket(customer, "Nobody's")
         unassigned.user_id = False
         tickets = mine_new | mine_resolved | other | unassigned
 
@@ -258,7 +236,7 @@ class TestDemoAndViews(TransactionCase):
         partner_field = search.xpath("//field[@name='partner_id']")[0]
         self.assertEqual(partner_field.get("operator"), "child_of")
         self.assertEqual(
-            TicketAsAgent.search(scope + [("partner_id", "child_of", self.company.id)]), tickets
+            TicketAsAgent.search(scope + [("partner_id", "child_of", self.company_a.id)]), tickets
         )
 
     def test_team_and_partner_forms_for_agent(self):
@@ -285,13 +263,9 @@ class TestDemoAndViews(TransactionCase):
             [node.get("name") for node in slas[0].xpath("./list/field")],
             ["priority", "first_response_hours", "resolution_hours"],
         )
-        manager = new_test_user(
-            self.env,
-            login="views_manager",
-            groups="base.group_user,im_livechat.im_livechat_group_manager",
-        )
         manager_form = self._arch(
-            self.env["im_livechat.channel"].with_user(manager).get_views([(False, "form")]), "form"
+            self.env["im_livechat.channel"].with_user(self.manager).get_views([(False, "form")]),
+            "form",
         )
         slas = manager_form.xpath("//page[@name='tickets']//field[@name='ticket_sla_ids']")
         self.assertEqual(len(slas), 1)
@@ -326,30 +300,16 @@ class TestDemoAndViews(TransactionCase):
         partner_action = self.env["ir.actions.act_window"]._for_xml_id(
             "im_livechat_ticket.action_ticket_partner"
         )
-        context = safe_eval(partner_action["context"], {"active_id": self.company.id})
-        self.assertEqual(context["search_default_partner_id"], self.company.id)
+        context = safe_eval(partner_action["context"], {"active_id": self.company_a.id})
+        self.assertEqual(context["search_default_partner_id"], self.company_a.id)
 
     def test_dashboard_filters_select_the_right_tickets(self):
         """Each dashboard count and the filters its card applies agree."""
-        self.team.write(
-            {
-                "ticket_assignment": "default",
-                "ticket_default_user_id": self.agent.id,
-                "ticket_calendar_id": False,
-                "ticket_sla_risk_hours": 2,
-                "ticket_sla_ids": [
-                    (5, 0, 0),
-                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 8}),
-                    (0, 0, {"priority": "2", "first_response_hours": 24, "resolution_hours": 48}),
-                ],
-            }
-        )
-        Ticket = self.Ticket.with_context(tracking_disable=True)
+        # every new ticket goes to self.agent (the fixtures' default agent)
+        self._set_queue_service_levels()
 
         def new(name, priority="1"):
-            return Ticket.create(
-                {"name": name, "partner_id": self.customer.id, "priority": priority}
-            )
+            return self._new_queue_ticket(self.customer_a, name, priority=priority)
 
         done_today = new("Done today")
         done_today.with_user(self.agent).action_resolve()
@@ -360,12 +320,7 @@ class TestDemoAndViews(TransactionCase):
         breached = new("High, breached", "2")
         waiting = new("Waiting", "0")
         waiting.user_id = False
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE im_livechat_ticket SET sla_response_deadline = %s WHERE id = %s",
-            [fields.Datetime.now() - pydatetime.timedelta(hours=1), breached.id],
-        )
-        self.env.invalidate_all()
+        self._breach_first_response(breached)
         tickets = done_today | done_earlier | urgent_at_risk | breached | waiting
 
         search = self._arch(
@@ -406,11 +361,7 @@ class TestDemoAndViews(TransactionCase):
             view_ids["graph"], self.env.ref("im_livechat_ticket.im_livechat_ticket_view_graph").id
         )
 
-        manager = new_test_user(
-            self.env,
-            login="report_manager",
-            groups="base.group_user,im_livechat.im_livechat_group_manager",
-        )
+        manager = self.manager
         views = self.Ticket.with_user(manager).get_views([(False, "pivot"), (False, "graph")])
         pivot = self._arch(views, "pivot")
         self.assertEqual(pivot.get("display_quantity"), "1", "the pivot counts tickets")
@@ -494,7 +445,7 @@ class TestDemoAndViews(TransactionCase):
                 {"type": "password", "password": login}, {"interactive": True}
             )
             agents |= user
-        self.assertEqual(team.ticket_default_user_id.login, "agent")
+        self.assertEqual(self.demo_default_agent.login, "agent")
         self.assertTrue(self._demo_tickets().user_id <= agents)
 
         companies = {}

@@ -1,12 +1,13 @@
 import json
 import re
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
+
+from .common import TicketFixtures
 
 
 @tagged("post_install", "-at_install")
-class TestTicketGerman(HttpCase):
+class TestTicketGerman(TicketFixtures, HttpCase):
     """A customer and an agent who work in German see the addon in German:
     portal pages, the backend queue, its dashboard and the errors they meet."""
 
@@ -19,29 +20,10 @@ class TestTicketGerman(HttpCase):
         # forget what was rendered or cached in German before the terms were loaded
         cls.registry.clear_cache("default", "templates")
 
-        cls.agent = new_test_user(
-            cls.env,
-            login="ticket_i18n_agent",
-            name="Anke Agentin",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-            lang="de_DE",
-        )
-        cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.team.write(
-            {"user_ids": [Command.link(cls.agent.id)], "ticket_default_user_id": cls.agent.id}
-        )
-        cls.customer = new_test_user(
-            cls.env,
-            login="ticket_i18n_customer",
-            name="Karl Kunde",
-            groups="base.group_portal",
-            lang="de_DE",
-        )
-        cls.ticket = (
-            cls.env["im_livechat.ticket"]
-            .with_user(cls.customer)
-            ._portal_create_ticket("Akku lädt nicht", "Der Akku lädt seit gestern nicht.", "3")
-            .sudo()
+        # an agent and a customer who work in German
+        (cls.agent | cls.customer_a).lang = "de_DE"
+        cls.ticket = cls._new_ticket(
+            cls.customer_a, "Akku lädt nicht", "Der Akku lädt seit gestern nicht.", priority="3"
         )
 
     def _assert_texts(self, html, present=(), absent=()):
@@ -71,7 +53,7 @@ class TestTicketGerman(HttpCase):
         return response.json()
 
     def test_portal_pages_in_german(self):
-        self.authenticate(self.customer.login, self.customer.login)
+        self._login(self.customer_a)
 
         tickets_page = self.url_open("/my/tickets").text
         self._assert_texts(
@@ -128,7 +110,7 @@ class TestTicketGerman(HttpCase):
         )
 
     def test_backend_queue_in_german(self):
-        self.authenticate(self.agent.login, self.agent.login)
+        self._login(self.agent)
         # the web client sends the user's context (and so their language) with each call
         context = self.make_jsonrpc_request("/web/session/get_session_info")["user_context"]
         self.assertEqual(context["lang"], "de_DE")
@@ -192,4 +174,4 @@ class TestTicketGerman(HttpCase):
             lambda message: message.message_type == "notification"
         )
         notice = notices.sorted("id")[-1:]
-        self.assertIn("Anke Agentin hat dieses Ticket als gelöst markiert.", notice.body)
+        self.assertIn(f"{self.agent.name} hat dieses Ticket als gelöst markiert.", notice.body)

@@ -4,13 +4,15 @@ from odoo.tests import tagged
 
 from odoo.addons.bus.tests.common import WebsocketCase
 
+from .common import TicketFixtures
+
 # Written by `make test` (tools/dev.sh) with SQL before the addon is installed.
 SNAPSHOT_KEY = "im_livechat_ticket.test_install_snapshot"
 NEW_MESSAGE = "discuss.channel/new_message"
 
 
 @tagged("-standard", "imlt_install")
-class TestInstallIntoExistingLivechat(WebsocketCase):
+class TestInstallIntoExistingLivechat(TicketFixtures, WebsocketCase):
     """The addon installed into a database that already had live chat:
     im_livechat's demo sessions, messages, ratings, operators and team.
 
@@ -19,11 +21,13 @@ class TestInstallIntoExistingLivechat(WebsocketCase):
     (`--test-tags imlt_install`), then uninstalls it and runs stock tests.
     At install, right after the addon's data: no other module comes after it,
     and Odoo does not build every asset bundle first as it does before
-    post-install browser tests."""
+    post-install browser tests.
+
+    Its fixtures are that data, not the shared ones: the checks compare it
+    with what the database held before the install."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _setup_ticket_fixtures(cls):
         snapshot = cls.env["ir.config_parameter"].sudo().get_param(SNAPSHOT_KEY)
         if not snapshot:
             raise AssertionError(f"no {SNAPSHOT_KEY}: run these tests through `make test`")
@@ -172,19 +176,11 @@ class TestInstallIntoExistingLivechat(WebsocketCase):
         operator = channel.livechat_operator_id.user_ids[:1]
         self.assertIn(operator, self.team.user_ids)
         visitor = self.opener
-        self.session = None
-        operator_session = self.authenticate(operator.login, operator.login)
+        operator_session = self._login(operator)
         self.opener = visitor
         websocket = self.websocket_connect(cookie=f"session_id={operator_session.sid}")
         self.subscribe(websocket, [], last_bus_id)
-        self.make_jsonrpc_request(
-            "/mail/message/post",
-            {
-                "thread_model": "discuss.channel",
-                "thread_id": channel.id,
-                "post_data": {"body": "Do you ship to Austria?", "message_type": "comment"},
-            },
-        )
+        self._post_to_conversation(channel, "Do you ship to Austria?")
         message = channel.message_ids[:1]
         self.assertEqual(message.author_guest_id, channel.channel_member_ids.guest_id)
         with self.registry.test_lock:  # the socket's thread shares our transaction

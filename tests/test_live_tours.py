@@ -34,11 +34,6 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
     under the test cursor (it serialises with the server threads), then
     dispatches the bus by hand, as NOTIFY would after the commit."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._setup_ticket_fixtures()
-
     def _age_bus_notifications(self):
         """The setup happened a while ago: a fresh browser's bus replays the
         notifications of the last 50 seconds, which would reload the pages
@@ -179,7 +174,7 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
         self.assertEqual(ticket._get_customer_rating(), rating)
 
         # a second rating, through the form's route, is refused
-        self.authenticate(customer.login, customer.login)
+        self._login(customer)
         page = self.url_open(f"/my/tickets/{ticket.id}")
         self.assertEqual(page.status_code, 200)
         self.assertNotIn("o_im_livechat_ticket_rating_form", page.text, "no form once rated")

@@ -5,9 +5,10 @@ import re
 import lxml.html
 from PIL import Image
 
-from odoo import Command
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import html_escape, mute_logger
+
+from .common import TicketFixtures
 
 
 def make_png(width=8, height=8, color=(200, 30, 30)):
@@ -23,55 +24,20 @@ def by_class(node, css_class):
 
 
 @tagged("post_install", "-at_install")
-class TestTicketPortal(HttpCase):
+class TestTicketPortal(TicketFixtures, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.agent = new_test_user(
-            cls.env,
-            login="ticket_portal_agent",
-            groups="base.group_user,im_livechat.im_livechat_group_user",
-            name="Ada Agent",
+        cls.ticket_a = cls._new_ticket(
+            cls.customer_a, "Squeaky brakes", "My brakes squeak when it rains.", priority="1"
         )
-        cls.team = cls.env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
-        cls.team.write(
-            {"user_ids": [Command.link(cls.agent.id)], "ticket_default_user_id": cls.agent.id}
-        )
-
-        cls.company_1 = cls.env["res.partner"].create({"name": "Bikes & Co", "is_company": True})
-        cls.company_2 = cls.env["res.partner"].create({"name": "Scooters Ltd", "is_company": True})
-        cls.customer_a = new_test_user(
-            cls.env,
-            login="ticket_portal_a",
-            groups="base.group_portal",
-            name="Carla Customer",
-            parent_id=cls.company_1.id,
-        )
-        cls.customer_b = new_test_user(
-            cls.env,
-            login="ticket_portal_b",
-            groups="base.group_portal",
-            name="Bruno Other",
-            parent_id=cls.company_2.id,
-        )
-        Ticket = cls.env["im_livechat.ticket"]
-        cls.ticket_a = (
-            Ticket.with_user(cls.customer_a)
-            ._portal_create_ticket("Squeaky brakes", "My brakes squeak when it rains.", "1")
-            .sudo()
-        )
-        cls.ticket_b = (
-            Ticket.with_user(cls.customer_b)
-            ._portal_create_ticket("Flat battery", "The battery is empty after one hour.", "3")
-            .sudo()
+        cls.ticket_b = cls._new_ticket(
+            cls.customer_b, "Flat battery", "The battery is empty after one hour.", priority="3"
         )
 
     # ------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------
-
-    def _login(self, user):
-        self.authenticate(user.login, user.login)
 
     def _csrf_token(self, url="/my/tickets/new"):
         response = self.url_open(url)
@@ -114,7 +80,7 @@ class TestTicketPortal(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(self.ticket_a.reference, response.text)
         self.assertIn("Squeaky brakes", response.text)
-        self.assertIn("Ada Agent", response.text, "the agent's name is listed")
+        self.assertIn(self.agent.name, response.text, "the agent's name is listed")
         self.assertNotIn(self.ticket_b.reference, response.text)
         self.assertNotIn("Flat battery", response.text)
         self.assertIn('href="/my/tickets/new"', response.text, "the list has a New ticket button")
@@ -251,7 +217,7 @@ class TestTicketPortal(HttpCase):
         self.assertIn("Broken pedal", html)
         self.assertIn(ticket.reference, html)
         self.assertIn("The left pedal fell off.", html)
-        self.assertIn("Ada Agent", html)
+        self.assertIn(self.agent.name, html)
         attachment = message.attachment_ids
         match = re.search(rf'src="(/web/image/{attachment.id}/[^"]*access_token=[^"]+)"', html)
         self.assertTrue(match, "the picture is shown with an access token")
@@ -411,7 +377,7 @@ class TestTicketPortal(HttpCase):
                 by_class(message, "o_im_livechat_ticket_author")[0].text_content()
                 for message in messages
             ],
-            ["Carla Customer", "Ada Agent"],
+            [self.customer_a.name, self.agent.name],
         )
         self.assertIn("o_im_livechat_ticket_day", html)
         self.assertIn(f'src="/web/image/res.partner/{self.agent.partner_id.id}/avatar_128"', html)
@@ -470,7 +436,7 @@ class TestTicketPortal(HttpCase):
         )
         agent_data = next(p for p in store["res.partner"] if p["id"] == self.agent.partner_id.id)
         self.assertIn(agent_data["im_status"], ("online", "away", "offline"))
-        self.assertEqual(agent_data["name"], "Ada Agent")
+        self.assertEqual(agent_data["name"], self.agent.name)
         # the server-rendered history and form stay for browsers without JavaScript
         self.assertIn("My brakes squeak when it rains.", html)
         self.assertIn("o_im_livechat_ticket_composer", html)

@@ -70,6 +70,16 @@ class ScriptedAgent(threading.Thread):
         finally:
             self.done.set()
 
+    def play_beside(self, tour, url, login, timeout=WAIT_TIMEOUT):
+        """Play the steps while the case runs ``tour`` from ``url`` as
+        ``login``; then raise what failed on the agent's side, if anything."""
+        self.start()
+        self.case.addCleanup(self.done.wait, timeout)
+        self.case.start_tour(url, tour, login=login)
+        self.done.wait(timeout)
+        if self.error:
+            raise self.error
+
     def _follows_case_channel(self):
         channel = hashable(channel_with_db(self.case.registry.db_name, self.case.channel))
         return bool(dispatch._channels_to_ws.get(channel))
@@ -107,21 +117,16 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_ticket_fixtures()
         cls.ticket = cls._new_ticket(cls.customer_a, "Battery", FIRST_MESSAGE)
         cls.channel = cls.ticket.channel_id
         cls.customer_partner = cls.customer_a.partner_id
 
-    def _start_agent(self, steps):
-        agent = ScriptedAgent(self, steps)
-        agent.start()
-        self.addCleanup(agent.done.wait, WAIT_TIMEOUT)
-        return agent
-
-    def _check_agent(self, agent):
-        agent.done.wait(WAIT_TIMEOUT)
-        if agent.error:
-            raise agent.error
+    def _tour_with_agent(self, tour, steps):
+        """The customer runs ``tour`` on the ticket's page while the agent
+        plays ``steps`` (see ScriptedAgent)."""
+        ScriptedAgent(self, steps).play_beside(
+            tour, f"/my/tickets/{self.ticket.id}", self.customer_a.login
+        )
 
     def _customer_comments(self, env, text, domain=()):
         return env["mail.message"].search(
@@ -163,13 +168,10 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
             # the notice in the conversation, the ticket event to the customer
             return [self.channel, self.customer_partner]
 
-        agent = self._start_agent([(customer_sent_photo, reply), (customer_says_solved, resolve)])
-        self.start_tour(
-            f"/my/tickets/{self.ticket.id}",
+        self._tour_with_agent(
             "im_livechat_ticket_portal_chat_tour",
-            login=self.customer_a.login,
+            [(customer_sent_photo, reply), (customer_says_solved, resolve)],
         )
-        self._check_agent(agent)
 
         photo_message = self._comments(PHOTO_TEXT)
         self.assertEqual(len(photo_message), 1, "the message is stored once")
@@ -210,13 +212,10 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
             agent_member._notify_typing(True)
             return [self.channel]
 
-        agent = self._start_agent([(customer_pinged, post_unnoticed_then_type)])
-        self.start_tour(
-            f"/my/tickets/{self.ticket.id}",
+        self._tour_with_agent(
             "im_livechat_ticket_portal_chat_catchup_tour",
-            login=self.customer_a.login,
+            [(customer_pinged, post_unnoticed_then_type)],
         )
-        self._check_agent(agent)
         self.assertEqual(len(self._comments(AWAY_REPLY)), 1)
         self.assertEqual(len(self._comments(PING_TEXT)), 1)
 
@@ -243,13 +242,7 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
             self._agent_post(env, ONLINE_REPLY)
             return [self.channel]
 
-        agent = self._start_agent([(customer_online, reply)])
-        self.start_tour(
-            f"/my/tickets/{self.ticket.id}",
-            "im_livechat_ticket_portal_presence_tour",
-            login=self.customer_a.login,
-        )
-        self._check_agent(agent)
+        self._tour_with_agent("im_livechat_ticket_portal_presence_tour", [(customer_online, reply)])
         self.assertEqual(len(self._comments(ONLINE_REPLY)), 1)
 
         # the browser closed with the tour: its websocket too

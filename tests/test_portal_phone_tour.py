@@ -29,7 +29,6 @@ class TestPortalPhoneTour(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_ticket_fixtures()
         cls._new_ticket(
             cls.customer_a,
             "An earlier ticket whose subject is long enough to need two lines on a phone",
@@ -75,14 +74,12 @@ class TestPortalPhoneTour(TicketFixtures, WebsocketCase):
         agent = ScriptedAgent(
             self, [(customer_wrote, reply)], page_is_live=self._new_conversation_followed
         )
-        agent.start()
-        self.addCleanup(agent.done.wait, 60)
-        self.start_tour(
-            "/my/tickets", "im_livechat_ticket_portal_phone_tour", login=self.customer_a.login
+        agent.play_beside(
+            "im_livechat_ticket_portal_phone_tour",
+            "/my/tickets",
+            self.customer_a.login,
+            timeout=60,
         )
-        agent.done.wait(60)
-        if agent.error:
-            raise agent.error
 
         self.env.invalidate_all()
         ticket = self._tour_ticket(self.env)

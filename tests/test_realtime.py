@@ -26,14 +26,8 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_ticket_fixtures()
         cls.ticket = cls._new_ticket(cls.customer_a, "Wobbly wheel", "The front wheel wobbles.")
         cls.channel = cls.ticket.channel_id
-
-    def _login(self, user):
-        # authenticate() deletes the previous session: keep every party's
-        self.session = None
-        return self.authenticate(user.login, user.login)
 
     def _connect(self, session, channels=(), last=None):
         websocket = self.websocket_connect(cookie=f"session_id={session.sid}")

@@ -53,7 +53,6 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_ticket_fixtures()
         ICP = cls.env["ir.config_parameter"].sudo()
         # the probes post and open more than a customer usually does
         ICP.set_param("im_livechat_ticket.rate_limit_messages", "1000/60")
@@ -90,14 +89,6 @@ class TestSecurityProbes(TicketFixtures, WebsocketCase):
     # ------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------
-
-    def _login(self, user):
-        """Log in as ``user`` (None: a public visitor); keeps earlier sessions
-        alive (authenticate() deletes the previous one otherwise)."""
-        self.session = None
-        if user:
-            return self.authenticate(user.login, user.login)
-        return self.authenticate(None, None)
 
     def _use(self, session):
         self.session = session

@@ -26,12 +26,12 @@ class TestTicketUploads(TicketFixtures, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls._setup_ticket_fixtures()
         cls.ticket = cls._new_ticket(cls.customer_a, "Scratched frame", "See the photo.")
         cls.channel = cls.ticket.channel_id
 
-    def _upload(self, filename, content):
-        response = self.url_open(
+    def _upload_response(self, filename, content):
+        """Upload as Discuss does (``/mail/attachment/upload``), pending until posted."""
+        return self.url_open(
             "/mail/attachment/upload",
             data={
                 "csrf_token": odoo.http.Request.csrf_token(self),
@@ -41,6 +41,9 @@ class TestTicketUploads(TicketFixtures, HttpCase):
             },
             files={"ufile": (filename, io.BytesIO(content))},
         )
+
+    def _upload(self, filename, content):
+        response = self._upload_response(filename, content)
         response.raise_for_status()
         return json.loads(response.content)
 
@@ -53,7 +56,7 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         return self.env["ir.attachment"].sudo().search_count([])
 
     def test_customer_uploads_a_photo_and_posts_it(self):
-        self.authenticate(self.customer_a.login, self.customer_a.login)
+        self._login(self.customer_a)
         result = self._upload("bike.png", _png_bytes())
         attachment_data = result["data"]["ir.attachment"][0]
         attachment = self.env["ir.attachment"].sudo().browse(attachment_data["id"])
@@ -67,7 +70,7 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         )
 
     def test_refused_uploads_store_nothing(self):
-        self.authenticate(self.customer_a.login, self.customer_a.login)
+        self._login(self.customer_a)
         self.env["ir.config_parameter"].sudo().set_param("im_livechat_ticket.max_upload_mb", "0.01")
         refused = {
             "huge.png": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20000, "too large"),
@@ -93,7 +96,7 @@ class TestTicketUploads(TicketFixtures, HttpCase):
         )
         foreign = other_ticket.channel_id.message_ids.attachment_ids
         self.assertTrue(foreign)
-        self.authenticate(self.customer_a.login, self.customer_a.login)
+        self._login(self.customer_a)
         messages_before = len(self.channel.message_ids)
         with self.assertRaises(JsonRpcException):
             self._post("stealing", [foreign.id], ["not-the-token"])
@@ -103,18 +106,9 @@ class TestTicketUploads(TicketFixtures, HttpCase):
     @mute_logger("odoo.http")
     def test_upload_to_resolved_ticket_is_refused(self):
         self.ticket.action_resolve()
-        self.authenticate(self.customer_a.login, self.customer_a.login)
+        self._login(self.customer_a)
         before = self._attachment_count()
-        response = self.url_open(
-            "/mail/attachment/upload",
-            data={
-                "csrf_token": odoo.http.Request.csrf_token(self),
-                "is_pending": "true",
-                "thread_id": self.channel.id,
-                "thread_model": "discuss.channel",
-            },
-            files={"ufile": ("bike.png", io.BytesIO(_png_bytes()))},
-        )
+        response = self._upload_response("bike.png", _png_bytes())
         self.assertNotEqual(response.status_code, 200)
         self.assertEqual(self._attachment_count(), before)
         with self.assertRaises(JsonRpcException):
