@@ -50,6 +50,7 @@ Turns Odoo's live chat into a ticketed support desk.
         "static/description/screenshots/agent-queue.png",
     ],
     "post_load": "post_load",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

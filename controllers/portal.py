@@ -15,6 +15,9 @@ from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.im_livechat_ticket_data import MAX_FILES_PER_MESSAGE, SUBJECT_MAX_LENGTH
 
+# The routes of one ticket: a page to read, forms that post back to it.
+TICKET_PAGE = {"type": "http", "auth": "user", "methods": ["GET"], "website": True}
+TICKET_FORM_POST = {"type": "http", "auth": "user", "methods": ["POST"], "website": True}
 # Messages shown as small centered notes rather than chat bubbles.
 NOTICE_MESSAGE_TYPES = ("notification", "user_notification")
 
@@ -352,9 +355,7 @@ class TicketPortal(CustomerPortal):
         except (AccessError, MissingError):
             return None
 
-    @http.route(
-        "/my/tickets/<int:ticket_id>", type="http", auth="user", methods=["GET"], website=True
-    )
+    @http.route("/my/tickets/<int:ticket_id>", **TICKET_PAGE)
     def portal_my_ticket(self, ticket_id, **kw):
         ticket_sudo = self._get_ticket_or_none(ticket_id)
         if not ticket_sudo:
@@ -364,13 +365,7 @@ class TicketPortal(CustomerPortal):
             "im_livechat_ticket.portal_my_ticket", self._prepare_ticket_page_values(ticket_sudo)
         )
 
-    @http.route(
-        "/my/tickets/<int:ticket_id>/status",
-        type="http",
-        auth="user",
-        methods=["GET"],
-        website=True,
-    )
+    @http.route("/my/tickets/<int:ticket_id>/status", **TICKET_PAGE)
     def portal_my_ticket_status(self, ticket_id, **kw):
         """The parts of the ticket page that follow its state (header, resolved
         notice with Reopen and rating), for the live page to swap in when a
@@ -382,13 +377,7 @@ class TicketPortal(CustomerPortal):
         values.update({"error": None, "composer_message": "", "max_files": MAX_FILES_PER_MESSAGE})
         return request.render("im_livechat_ticket.portal_ticket_status", values)
 
-    @http.route(
-        "/my/tickets/<int:ticket_id>/message",
-        type="http",
-        auth="user",
-        methods=["POST"],
-        website=True,
-    )
+    @http.route("/my/tickets/<int:ticket_id>/message", **TICKET_FORM_POST)
     def portal_my_ticket_message(self, ticket_id, message="", **kw):
         files = self._get_uploaded_files()
         return self._run_ticket_action(
@@ -398,24 +387,12 @@ class TicketPortal(CustomerPortal):
             files_lost=bool(files),
         )
 
-    @http.route(
-        "/my/tickets/<int:ticket_id>/reopen",
-        type="http",
-        auth="user",
-        methods=["POST"],
-        website=True,
-    )
+    @http.route("/my/tickets/<int:ticket_id>/reopen", **TICKET_FORM_POST)
     def portal_my_ticket_reopen(self, ticket_id, **kw):
         # the model checks the team's reopen window
         return self._run_ticket_action(ticket_id, lambda ticket: ticket._portal_reopen())
 
-    @http.route(
-        "/my/tickets/<int:ticket_id>/rate",
-        type="http",
-        auth="user",
-        methods=["POST"],
-        website=True,
-    )
+    @http.route("/my/tickets/<int:ticket_id>/rate", **TICKET_FORM_POST)
     def portal_my_ticket_rate(self, ticket_id, score=None, feedback="", **kw):
         return self._run_ticket_action(
             ticket_id,

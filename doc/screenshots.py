@@ -245,45 +245,27 @@ def customer_pages():
         browser.screenshot("customer-tickets")
         first = ticket_href(browser, TICKET)
         rated = ticket_href(browser, RATING_TICKET)
-        if first:
-            browser.goto(f"{BASE_URL}{first}", CHAT_READY, settle=3)
-            show_picture_message(browser)
-            browser.screenshot("customer-ticket-chat")
-        else:
-            print(f"no ticket {TICKET} in the customer's list: no chat picture", file=sys.stderr)
-        if rated:
-            browser.goto(
-                f"{BASE_URL}{rated}",
-                "document.querySelector('.o_im_livechat_ticket_rating_form')",
-                settle=2,
-            )
-            fill_rating(browser)
-            browser.screenshot("customer-rating")
-        else:
-            print(
-                f"no ticket {RATING_TICKET} in the customer's list: no rating picture",
-                file=sys.stderr,
-            )
-        browser.goto(f"{BASE_URL}/my/tickets/new", "document.querySelector('form')")
-        fill_new_ticket(browser)
-        browser.screenshot("customer-new-ticket")
-        browser.set_size(375, 800, mobile=True)
-        browser.goto(f"{BASE_URL}/my/tickets", "document.querySelector('body')")
-        browser.screenshot("customer-tickets-phone")
-        if first:
-            browser.goto(f"{BASE_URL}{first}", CHAT_READY, settle=3)
-            browser.screenshot("customer-ticket-chat-phone")
-        browser.goto(f"{BASE_URL}/my/tickets/new", "document.querySelector('form')")
-        fill_new_ticket(browser)
-        browser.screenshot("customer-new-ticket-phone")
-        if rated:
-            browser.goto(
-                f"{BASE_URL}{rated}",
-                "document.querySelector('.o_im_livechat_ticket_rating_form')",
-                settle=2,
-            )
-            fill_rating(browser)
-            browser.screenshot("customer-rating-phone")
+        for name, href in ((TICKET, first), (RATING_TICKET, rated)):
+            if not href:
+                print(f"no ticket {name} in the customer's list: no picture of it", file=sys.stderr)
+        for suffix in ("", "-phone"):
+            if suffix:
+                browser.set_size(375, 800, mobile=True)
+                browser.goto(f"{BASE_URL}/my/tickets", "document.querySelector('body')")
+                browser.screenshot("customer-tickets-phone")
+            if first:
+                browser.goto(f"{BASE_URL}{first}", CHAT_READY, settle=3)
+                if not suffix:
+                    show_picture_message(browser)
+                browser.screenshot(f"customer-ticket-chat{suffix}")
+            if rated:
+                rating_form = "document.querySelector('.o_im_livechat_ticket_rating_form')"
+                browser.goto(f"{BASE_URL}{rated}", rating_form, settle=2)
+                fill_rating(browser)
+                browser.screenshot(f"customer-rating{suffix}")
+            browser.goto(f"{BASE_URL}/my/tickets/new", "document.querySelector('form')")
+            fill_new_ticket(browser)
+            browser.screenshot(f"customer-new-ticket{suffix}")
     finally:
         browser.close()
 

@@ -92,6 +92,14 @@ class TicketFixtures:
         return new_test_user(env or cls.env, login=login, name=name, groups=groups, **values)
 
     @classmethod
+    def _load_german(cls, modules=("im_livechat_ticket",)):
+        """German active, with the terms of ``modules`` only (labels of other
+        Odoo pages stay as they are); what was rendered before is forgotten."""
+        cls.env["res.lang"]._activate_lang("de_DE")
+        cls.env["ir.module.module"]._load_module_terms(list(modules), ["de_DE"])
+        cls.registry.clear_cache("default", "templates")
+
+    @classmethod
     def _new_customer(cls, login, name, company=None):
         """A portal user, employee of ``company`` if given."""
         user = new_test_user(cls.env, login=login, name=name, groups="base.group_portal")

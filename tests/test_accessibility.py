@@ -72,9 +72,7 @@ class TestAccessibility(TicketFixtures, HttpCase):
             # super() entered the test mode: leave it with the class
             cls.axe_source = None
             return
-        cls.env["res.lang"]._activate_lang("de_DE")
-        cls.env["ir.module.module"]._load_module_terms(["im_livechat_ticket", "portal"], ["de_DE"])
-        cls.registry.clear_cache("default", "templates")
+        cls._load_german(("im_livechat_ticket", "portal"))
         cls._setup_ticket_fixtures()
         cls.customer_a.lang = "en_US"
         cls.customer_de = cls._new_customer("ticket_a11y_kunde", "Karla Kundin", cls.company_a)

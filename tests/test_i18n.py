@@ -14,11 +14,7 @@ class TestTicketGerman(TicketFixtures, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("de_DE")
-        # Only this addon's terms: labels of Odoo's own pages stay as they are.
-        cls.env["ir.module.module"]._load_module_terms(["im_livechat_ticket"], ["de_DE"])
-        # forget what was rendered or cached in German before the terms were loaded
-        cls.registry.clear_cache("default", "templates")
+        cls._load_german()
 
         # an agent and a customer who work in German
         (cls.agent | cls.customer_a).lang = "de_DE"

@@ -16,9 +16,7 @@ class TestPortalLanguage(TicketFixtures, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("de_DE")
-        cls.env["ir.module.module"]._load_module_terms(["im_livechat_ticket"], ["de_DE"])
-        cls.registry.clear_cache("default", "templates")
+        cls._load_german()
         cls._setup_ticket_fixtures()
         cls.customer_a.lang = "de_DE"
         cls._new_ticket(cls.customer_a, "Akku lädt nicht", "Seit gestern.")

@@ -44,6 +44,10 @@ const TicketBusListenerMixin = {
         this.busService.unsubscribe("mail.record/insert", this._onRecordInsert);
         this._onTicketEvent.cancel();
     },
+    destroy() {
+        this._stopListeningToTicketEvents();
+        this._super(...arguments);
+    },
 };
 
 /** /my/tickets: fetch the list again (same filters, sorting and page) when it may have changed. */
@@ -55,11 +59,6 @@ publicWidget.registry.ImLivechatTicketLiveList = publicWidget.Widget.extend(
         start() {
             this._listenToTicketEvents(() => this._refresh());
             return this._super(...arguments);
-        },
-
-        destroy() {
-            this._stopListeningToTicketEvents();
-            this._super(...arguments);
         },
 
         async _refresh() {
@@ -96,11 +95,6 @@ publicWidget.registry.ImLivechatTicketLiveCounter = publicWidget.Widget.extend(
                 this._listenToTicketEvents(() => this._refresh());
             }
             return this._super(...arguments);
-        },
-
-        destroy() {
-            this._stopListeningToTicketEvents();
-            this._super(...arguments);
         },
 
         async _refresh() {
