@@ -1,0 +1,130 @@
+"""What the client itself costs, and a check that it measures what a plain client measures.
+
+- calibration: the load client and the plain client time ``GET /web/health`` (a prefork
+  worker's cheapest answer) one at a time; the load client's CPU per request, here and in
+  every other phase (``client_cpu_ms_per_request``), says what it takes from the server's cores.
+- cross-check: ``requests.Session`` posts and a ``websocket-client`` socket receives, customer
+  to agent on both paths, one at a time; its p50 must match the load client's idle p50 within
+  CROSSCHECK_TOLERANCE, or the load client's figures are its own, not the server's."""
+
+import asyncio
+import statistics
+import time
+
+from ..client import PlainClient
+from ..measure import Usage, percentile, summarize, timed
+from ..server import bus_last_id, log
+from ..settings import CROSSCHECK_TOLERANCE
+
+
+def plain_client(ctx):
+    return PlainClient(ctx.server.base, ctx.server.ws_url, ctx.client.sessions)
+
+
+async def calibration(ctx):
+    client, count = ctx.client, ctx.settings["calibration_requests"]
+    log(f"calibration: GET /web/health {count} times, load client then plain client")
+    usage, sent = Usage(client.server_pids), client.requests
+
+    async def health():
+        status, *_ = await client.request(None, "GET", "/web/health")
+        assert status == 200, status
+
+    latencies, errors, _ = await timed(health, count)
+    ours = summarize(latencies, errors=errors, cpu=usage.stop(client.requests - sent))
+    plain = PlainClient(ctx.server.base, ctx.server.ws_url, {})
+    cpu0 = time.process_time()
+    latencies = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        await asyncio.to_thread(plain.get, "/web/health")
+        latencies.append((time.perf_counter() - t0) * 1000)
+    plain_cpu = (time.process_time() - cpu0) * 1000 / count
+    plain.close()
+    ctx.results["calibration"] = {
+        "load_client": ours,
+        "plain_client": summarize(latencies, client_cpu_ms_per_request=round(plain_cpu, 2)),
+    }
+    log(
+        f"  /web/health p50: load client {ours['median']:.1f} ms "
+        f"({ours['cpu']['client_cpu_ms_per_request']} ms CPU each), plain client "
+        f"{percentile(sorted(latencies), 50):.1f} ms ({plain_cpu:.2f} ms CPU each)"
+    )
+
+
+def _crosscheck(ctx, count):
+    """Blocking: runs in a thread while the load client's loop idles."""
+    plain, data = plain_client(ctx), ctx.client.data
+    found = {"ours": [], "stock": []}
+    sockets = {}
+    try:
+        last = bus_last_id(ctx.db)
+        customers = [c for c in data["customers"] if not c["idle"]]
+        for i in range(count):
+            customer = customers[i % len(customers)]
+            agent = data["agents"][customer["agent"]]["login"]
+            if agent not in sockets:
+                sockets[agent] = plain.socket(agent, last)
+            for path in ("ours", "stock"):
+                channel = customer["ticket_channel_id" if path == "ours" else "stock_channel_id"]
+                found[path].append(plain.timed_message(customer["login"], channel, sockets[agent]))
+    finally:
+        for ws in sockets.values():
+            ws.close()
+        plain.close()
+    return found
+
+
+async def crosscheck(ctx):
+    count = ctx.settings["crosscheck_messages"]
+    log(f"cross-check: {count} messages per path, customer->agent, requests + websocket-client")
+    found = await asyncio.to_thread(_crosscheck, ctx, count)
+    check = {}
+    for path, values in found.items():
+        delivered = sorted(v for v in values if v is not None)
+        main = ctx.results["messages"].get(f"idle|customer->agent|{path}", {}).get("median")
+        plain = statistics.median(delivered) if delivered else None
+        ratio = main / plain if main and plain else None
+        check[path] = {
+            "plain_median": plain,
+            "plain_p99": percentile(delivered, 99),
+            "lost": len(values) - len(delivered),
+            "load_client_median": main,
+            "ratio": round(ratio, 2) if ratio else None,
+            "pass": ratio is not None and abs(ratio - 1) <= CROSSCHECK_TOLERANCE,
+        }
+        log(
+            f"  {path}: plain client p50 {plain or 0:.1f} ms, load client {main or 0:.1f} ms: "
+            f"ratio {ratio or 0:.2f} {'PASS' if check[path]['pass'] else 'FAIL'}"
+        )
+    ctx.results["crosscheck"] = check
+
+
+def lines(results):
+    cal, check = results.get("calibration"), results.get("crosscheck")
+    out = []
+    if cal:
+        ours, plain = cal["load_client"], cal["plain_client"]
+        cpu = [
+            s["cpu"]["client_cpu_ms_per_request"]
+            for s in results["messages"].values()
+            if s.get("cpu", {}).get("client_cpu_ms_per_request")
+        ]
+        out.append(
+            f"client cost: GET /web/health p50 {ours['median']:.1f} ms (load client) / "
+            f"{plain['median']:.1f} ms (plain client); load client CPU "
+            f"{ours['cpu']['client_cpu_ms_per_request']} ms per request idle, "
+            f"{max(cpu, default=0):.2f} ms at most in a message phase; peak "
+            f"{max((s['cpu']['client_cpu_pct'] for s in results['load']), default=0)} % of a core"
+        )
+    if check:
+        out.append(
+            "cross-check, customer->agent p50, load client / plain client "
+            f"(requests + websocket-client), must be within {CROSSCHECK_TOLERANCE:.0%}: "
+            + ", ".join(
+                f"{path} {c['load_client_median'] or 0:.1f} / {c['plain_median'] or 0:.1f} ms"
+                f" = {c['ratio']} {'PASS' if c['pass'] else 'FAIL'}"
+                for path, c in check.items()
+            )
+        )
+    return out
