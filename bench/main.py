@@ -123,7 +123,6 @@ def run_bench(odoo, stamp, cleanup):
         data=data,
         settings=settings,
         commit=git_commit(),
-        seconds=None,
         environment={k: v for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")},
         machine={
             "cores": os.cpu_count(),
