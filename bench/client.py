@@ -27,6 +27,11 @@ PRESENCE = json.dumps(
     }
 )
 DIRECTIONS = ("customer->agent", "agent->customer")
+# Odoo's web client (bus/static/src/workers/websocket_worker.js, _retryConnectionWithDelay):
+# after an unclean close or a failed attempt it waits min(delay * 1.5, 60 s) + 1 s * random(),
+# delay starting at 1 s and reset to 1 s once a connection opens.
+INITIAL_DELAY, MAXIMUM_DELAY, JITTER = 1.0, 60.0, 1.0
+ATTEMPT_TIMEOUT = 60.0  # a handshake still unanswered after this counts as a failed attempt
 
 
 class RpcError(Exception):
@@ -85,11 +90,13 @@ class Client:
         self.readers = []
         self.pending = {}  # token -> message record
         self.closed_sockets = []
+        self.closing = False
         self.requests = 0  # HTTP requests sent, for the client's CPU per request
         self.results = {"messages": {}, "load": [], "sockets": {}, "tickets": {}, "queue": {}}
         self.raw = {}  # metric key -> latencies (ms)
 
     async def close(self, forget_sessions=True):
+        self.closing = True
         for task in self.readers:
             task.cancel()
         sockets = list(self.sockets.values())
@@ -206,6 +213,10 @@ class Client:
                     self.sockets.pop(name)
                 if self.on_close:
                     self.on_close(name)
+                elif measured and not self.closing:  # as the web client does
+                    self.readers.append(
+                        asyncio.create_task(self.reopen(name, time.monotonic() + 60))
+                    )
                 return
 
     def _match(self, name, notifications, now):
@@ -218,6 +229,24 @@ class Client:
                 if record and record["receiver"] == name and record["received"] is None:
                     record["received"] = now
                     record["event"].set()
+
+    async def reopen(self, name, deadline):
+        """Reconnects a closed socket with the web client's back-off until ``deadline``
+        (monotonic); resubscribes with its last notification id. Returns the failed attempts'
+        errors."""
+        login, measured, presence = self.socket_meta[name]
+        delay, errors = INITIAL_DELAY, []
+        while time.monotonic() < deadline:
+            delay = min(delay * 1.5, MAXIMUM_DELAY) + JITTER * random.random()
+            await asyncio.sleep(delay)
+            try:
+                last = self.last_ids.get(name, 0)
+                opening = self.open_socket(name, login, last, measured, presence)
+                await asyncio.wait_for(opening, ATTEMPT_TIMEOUT)
+                return errors
+            except Exception as error:  # noqa: BLE001 - counted; the client tries again
+                errors.append(error_text(error))
+        return errors
 
     async def open_measured_sockets(self):
         """One socket per agent and per active customer, timed by the message phases."""

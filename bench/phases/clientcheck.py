@@ -4,8 +4,9 @@
   worker's cheapest answer) one at a time; the load client's CPU per request, here and in
   every other phase (``client_cpu_ms_per_request``), says what it takes from the server's cores.
 - cross-check: ``requests.Session`` posts and a ``websocket-client`` socket receives, customer
-  to agent on both paths, one at a time; its p50 must match the load client's idle p50 within
-  CROSSCHECK_TOLERANCE, or the load client's figures are its own, not the server's."""
+  to agent on both paths, one at a time, alternating with the load client's messages; the two
+  p50 must match within CROSSCHECK_TOLERANCE, or the load client's figures are its own, not
+  the server's."""
 
 import asyncio
 import statistics
@@ -52,37 +53,50 @@ async def calibration(ctx):
     )
 
 
-def _crosscheck(ctx, count):
-    """Blocking: runs in a thread while the load client's loop idles."""
-    plain, data = plain_client(ctx), ctx.client.data
-    found = {"ours": [], "stock": []}
-    sockets = {}
+def _crosscheck(ctx, count, loop):
+    """Blocking, in a thread: for each customer in turn and each path, one message from the
+    plain client, then one from the load client (run on its loop), so that both see the same
+    machine. Returns the plain client's latencies and the load client's records."""
+    client = ctx.client
+    plain, found, records, sockets = plain_client(ctx), {}, {}, {}
     try:
         last = bus_last_id(ctx.db)
-        customers = [c for c in data["customers"] if not c["idle"]]
         for i in range(count):
-            customer = customers[i % len(customers)]
-            agent = data["agents"][customer["agent"]]["login"]
+            index = client.active()[i % len(client.active())]
+            customer = client.data["customers"][index]
+            agent = client.data["agents"][customer["agent"]]["login"]
             if agent not in sockets:
                 sockets[agent] = plain.socket(agent, last)
             for path in ("ours", "stock"):
-                channel = customer["ticket_channel_id" if path == "ours" else "stock_channel_id"]
-                found[path].append(plain.timed_message(customer["login"], channel, sockets[agent]))
+                login, channel, _receiver = client.route(index, path, "customer->agent")
+                found.setdefault(path, []).append(
+                    plain.timed_message(login, channel, sockets[agent])
+                )
+                message = client.timed_message(index, path, "customer->agent")
+                records.setdefault(path, []).append(
+                    asyncio.run_coroutine_threadsafe(message, loop).result()
+                )
     finally:
         for ws in sockets.values():
             ws.close()
         plain.close()
-    return found
+    return found, records
 
 
 async def crosscheck(ctx):
     count = ctx.settings["crosscheck_messages"]
-    log(f"cross-check: {count} messages per path, customer->agent, requests + websocket-client")
-    found = await asyncio.to_thread(_crosscheck, ctx, count)
+    log(
+        f"cross-check: {count} messages per path and client, customer->agent, one at a time, "
+        "alternating the load client and a plain one (requests + websocket-client)"
+    )
+    loop = asyncio.get_running_loop()
+    found, records = await asyncio.to_thread(_crosscheck, ctx, count, loop)
     check = {}
     for path, values in found.items():
         delivered = sorted(v for v in values if v is not None)
-        main = ctx.results["messages"].get(f"idle|customer->agent|{path}", {}).get("median")
+        main = ctx.client.record_metric(f"cross-check|customer->agent|{path}", records[path])[
+            "median"
+        ]
         plain = statistics.median(delivered) if delivered else None
         ratio = main / plain if main and plain else None
         check[path] = {
@@ -94,7 +108,7 @@ async def crosscheck(ctx):
             "pass": ratio is not None and abs(ratio - 1) <= CROSSCHECK_TOLERANCE,
         }
         log(
-            f"  {path}: plain client p50 {plain or 0:.1f} ms, load client {main or 0:.1f} ms: "
+            f"  {path}: p50 load client {main or 0:.1f} ms, plain client {plain or 0:.1f} ms: "
             f"ratio {ratio or 0:.2f} {'PASS' if check[path]['pass'] else 'FAIL'}"
         )
     ctx.results["crosscheck"] = check

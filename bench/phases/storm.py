@@ -8,21 +8,16 @@ messages show what the first customers and agents feel right after."""
 
 import asyncio
 import json
-import random
 import re
 import secrets
 import time
 
-from ..measure import Usage, error_text, log_size, percentile, read_log
+from ..client import INITIAL_DELAY, JITTER, MAXIMUM_DELAY
+from ..measure import Usage, log_size, percentile, read_log
 from ..server import log, sql
 from .latency import sequential
 from .sockets import open_idle_sockets
 
-# Odoo's web client (bus/static/src/workers/websocket_worker.js, _retryConnectionWithDelay):
-# after an unclean close or a failed attempt it waits min(delay * 1.5, 60 s) + 1 s * random(),
-# delay starting at 1 s and reset to 1 s once a connection opens.
-INITIAL_DELAY, MAXIMUM_DELAY, JITTER = 1.0, 60.0, 1.0
-ATTEMPT_TIMEOUT = 60.0  # a handshake still unanswered after this counts as a failed attempt
 LOG_PATTERNS = {
     "PoolError": re.compile(r"PoolError: "),
     "Connection Pool Is Full": re.compile(r"PoolError: The Connection Pool Is Full"),
@@ -61,20 +56,9 @@ async def run(ctx):
     log(f"reconnect storm: restarting Odoo under {len(expected)} open sockets")
 
     async def reconnect(name):
-        login, measured, presence = client.socket_meta[name]
-        delay = INITIAL_DELAY
-        while time.monotonic() < deadline:
-            delay = min(delay * 1.5, MAXIMUM_DELAY) + JITTER * random.random()
-            await asyncio.sleep(delay)
-            try:
-                opening = client.open_socket(
-                    name, login, client.last_ids.get(name, 0), measured, presence
-                )
-                await asyncio.wait_for(opening, ATTEMPT_TIMEOUT)
-                return
-            except Exception as error:  # noqa: BLE001 - counted; the client tries again
-                attempts[name] = attempts.get(name, 0) + 1
-                errors.append(error_text(error))
+        failed = await client.reopen(name, deadline)
+        attempts[name] = len(failed)
+        errors.extend(failed)
 
     def on_close(name):
         if name in expected:
