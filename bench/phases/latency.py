@@ -2,6 +2,7 @@
 what a message costs PostgreSQL."""
 
 import asyncio
+import time
 
 from ..client import DIRECTIONS
 from ..measure import Usage, log_size, queries_per_request
@@ -77,36 +78,45 @@ def ratio(ours, stock):
     return "-" if ours is None or not stock else f"{ours / stock:.2f}x"
 
 
-def db_write_stats(db):
-    """The database's commits and rows written so far (pg_stat_database)."""
-    return sql(
+FLUSH = 11  # seconds: an idle PostgreSQL backend reports its counters within 10 s
+
+
+def db_counters(db):
+    """(time, commits, rows written, last bus id) of the database so far (pg_stat_database)."""
+    ((commits, rows),) = sql(
         db,
         "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted "
         "FROM pg_stat_database WHERE datname = current_database()",
-    )[0]
+    )
+    return (time.monotonic(), commits, rows, bus_last_id(db))
 
 
-async def db_cost(client, server_log, count=20):
-    """Per message and path: bus_bus rows (each NOTIFYed and polled), commits and rows
-    written (pg_stat_database, whose counters lag up to a second), and the SQL statements of
-    the post itself (Odoo's query count in the access log). Customer to agent, one at a time;
-    the other sockets' presence updates count too."""
+async def db_cost(client, server_log, count=40):
+    """Per message and path: rows written and commits (pg_stat_database), bus_bus rows (each
+    NOTIFYed and polled), and the post's own SQL statements (Odoo's query count in the access
+    log). Customer to agent, one at a time, each path in a window that ends once the server's
+    backends reported their counters; a first window without messages measures what the rest
+    of the run writes meanwhile (presence updates), taken off pro rata."""
     customers, cost = client.active(), {}
+    await asyncio.sleep(FLUSH)  # what the earlier phases wrote is reported by now
+    start = db_counters(client.db)
+    await asyncio.sleep(FLUSH)
+    quiet = db_counters(client.db)
+    background = [(q - s) / (quiet[0] - start[0]) for q, s in zip(quiet, start, strict=True)]
     for path in ("ours", "stock"):
-        await asyncio.sleep(1.5)
-        bus, (commits, rows), offset = (
-            bus_last_id(client.db),
-            db_write_stats(client.db),
-            log_size(server_log),
-        )
+        before, offset = db_counters(client.db), log_size(server_log)
         for i in range(count):
             await client.timed_message(customers[i % len(customers)], path, "customer->agent")
-        await asyncio.sleep(1.5)
-        commits_after, rows_after = db_write_stats(client.db)
+        await asyncio.sleep(FLUSH)
+        after = db_counters(client.db)
+        per = [
+            round((a - b - rate * (after[0] - before[0])) / count, 1)
+            for a, b, rate in zip(after, before, background, strict=True)
+        ]
         cost[path] = {
-            "rows_written": round((rows_after - rows) / count, 1),
-            "commits": round((commits_after - commits) / count, 1),
-            "bus_rows": round((bus_last_id(client.db) - bus) / count, 1),
+            "rows_written": per[2],
+            "commits": per[1],
+            "bus_rows": per[3],
             "sql_per_post": queries_per_request(server_log, offset, "/mail/message/post"),
         }
     client.results["db_cost_per_message"] = cost
