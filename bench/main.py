@@ -258,8 +258,7 @@ def headline(results):
             )
         )
     out += clientcheck.lines(results)
-    storm_lines = storm.lines(results)
-    out += storm_lines[-1:]
+    out += [line.strip() for line in storm.lines(results)[-1:]]
     return out
 
 

@@ -130,18 +130,19 @@ def lines(results):
     cal, check = results.get("calibration"), results.get("crosscheck")
     out = []
     if cal:
-        cpu = [
-            s["cpu"]["client_cpu_ms_per_request"]
-            for s in results["messages"].values()
-            if s.get("cpu", {}).get("client_cpu_ms_per_request")
-        ]
+        idle = results["messages"].get("idle|customer->agent|ours", {}).get("cpu", {})
+        steps = [s["cpu"]["client_cpu_ms_per_request"] for s in results["load"]]
         peak = max((s["cpu"]["client_cpu_pct"] for s in results["load"]), default=None)
         out.append(
             f"client cost: GET /web/health p50 {cal['load']['median']:.1f} ms (load client) / "
-            f"{cal['plain']['median']:.1f} ms (plain client); load client CPU "
-            f"{cal['load']['client_cpu_ms_per_request']} ms per health request, "
-            f"{max(cpu, default=0):.2f} ms at most per request in a message phase"
-            + (f"; {peak} % of a core at most under load" if peak is not None else "")
+            f"{cal['plain']['median']:.1f} ms (plain client); load client CPU per request "
+            f"{cal['load']['client_cpu_ms_per_request']} ms (health), "
+            f"{idle.get('client_cpu_ms_per_request')} ms (idle messages)"
+            + (
+                f", {min(steps)}-{max(steps)} ms under load, {peak} % of a core at most"
+                if steps
+                else ""
+            )
         )
     if check:
         out.append(
