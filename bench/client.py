@@ -140,12 +140,10 @@ class Client:
         """(status, headers, body bytes) of one request as ``login`` (None: anonymous)."""
         self.requests += 1
         async with self.session(login).request(method, path, **kwargs) as response:
-            return response.status, response.headers, await response.read(), response.cookies
+            return response.status, response.headers, await response.read()
 
     async def jsonrpc(self, path, params, login=None):
-        _status, _headers, body, _cookies = await self.request(
-            login, "POST", path, json=rpc_body(params)
-        )
+        _status, _headers, body = await self.request(login, "POST", path, json=rpc_body(params))
         return rpc_result(json.loads(body))
 
     async def login(self, login):

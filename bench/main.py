@@ -28,8 +28,8 @@ from .settings import BENCH
 # (name in BENCH_PHASES, what runs); always in this order, whatever the order given
 PHASES = [
     ("idle", latency.run),
-    ("idle", clientcheck.calibration),
-    ("idle", clientcheck.crosscheck),
+    ("client", clientcheck.calibration),
+    ("client", clientcheck.crosscheck),
     ("sockets", sockets.run),
     ("load", sockets.run),
     ("load", load.run),

@@ -39,7 +39,7 @@ BENCH = {
     "concurrency": number("BENCH_CONCURRENCY", 4),
     "queue_queries": number("BENCH_QUEUE_QUERIES", 20),
     "workers": number("BENCH_WORKERS", 2),
-    "phases": words("BENCH_PHASES", "idle,load,tickets,queue,storm,scaleout"),
+    "phases": words("BENCH_PHASES", "idle,client,load,tickets,queue,storm,scaleout"),
     "scaleout_messages": number("BENCH_SCALEOUT_MESSAGES", 100),
     "scaleout_workers": number("BENCH_SCALEOUT_WORKERS", 1),
     "storm_timeout": number("BENCH_STORM_TIMEOUT", 180),

@@ -24,7 +24,7 @@ async def run(ctx):
     log(f"ticket creations: {len(customers)} customers for {settings['ticket_seconds']} s per path")
     csrf, counter = {}, itertools.count()
     for login in customers:
-        _status, _headers, page, _ = await client.request(login, "GET", "/my/tickets/new")
+        _status, _headers, page = await client.request(login, "GET", "/my/tickets/new")
         match = re.search(rb'name="csrf_token"\s+value="([^"]+)"', page)
         if not match:
             raise RuntimeError("no csrf_token on /my/tickets/new: is the portal form there?")
@@ -41,7 +41,7 @@ async def run(ctx):
             form.add_field(name, value)
         # an empty file input, as a browser sends it when no file is chosen
         form.add_field("attachments", b"", filename="", content_type="application/octet-stream")
-        status, headers, _body, _ = await client.request(
+        status, headers, _body = await client.request(
             login, "POST", "/my/tickets/new", data=form, allow_redirects=False
         )
         if status != 303 or "/my/tickets/" not in headers.get("Location", ""):
