@@ -39,11 +39,11 @@ dropdb: ## Drop the demo db and its filestore
 clean: ## Remove generated files in the cache dir (keeps venv, Odoo, demo db)
 	@$(DEV) clean
 
-# Benchmark settings (bench/README.md), e.g. make bench BENCH_SOCKETS=2000 BENCH_RATE=10,20,40
+# Benchmark settings (bench/README.md), e.g. make bench BENCH_SOCKETS=2000 BENCH_RATE=20,40,80
 export BENCH_SOCKETS BENCH_RATE BENCH_SECONDS BENCH_IDLE_MESSAGES BENCH_TICKETS BENCH_CUSTOMERS \
     BENCH_AGENTS BENCH_IDLE_USERS BENCH_TICKET_SECONDS BENCH_CONCURRENCY BENCH_QUEUE_QUERIES \
     BENCH_WORKERS BENCH_PHASES BENCH_DB BENCH_KEEP BENCH_SCALEOUT_MESSAGES BENCH_SCALEOUT_WORKERS \
-    BENCH_STORM_TIMEOUT BENCH_STORM_MESSAGES
+    BENCH_STORM_TIMEOUT BENCH_STORM_MESSAGES BENCH_CALIBRATION_REQUESTS BENCH_CROSSCHECK_MESSAGES
 
 bench: ## Measure latency and scale, ours vs stock, in a throwaway db (see bench/README.md)
 	@$(DEV) bench

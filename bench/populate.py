@@ -1,11 +1,11 @@
-# Bulk data for bench/run.py; runs inside `odoo-bin shell` (which gives
+# Bulk data for `make bench` (bench/server.py populate); runs inside `odoo-bin shell` (which gives
 # ``env``), reading its settings from the environment:
 #
-# BENCH_POPULATE_PART=people: agents, customers (each with a ticket and a
+# PART=people: agents, customers (each with a ticket and a
 #   plain live chat session), the background tickets' customers; writes what
 #   the clients need (logins, ids) as JSON to $BENCH_POPULATE_OUT.
-# BENCH_POPULATE_PART=background:<i>/<n>: the i-th of n shares of the
-#   background tickets (run.py runs the shares in parallel processes).
+# PART=background:<i>/<n>: the i-th of n shares of the
+#   background tickets (bench/server.py runs the shares in parallel processes).
 #
 # Everything goes through the models: tickets with their conversations,
 # portal users, live chat sessions built with the values stock im_livechat
@@ -24,7 +24,7 @@ IDLE_USERS = int(os.environ["BENCH_IDLE_USERS"])
 AGENTS = int(os.environ["BENCH_AGENTS"])
 TICKETS = int(os.environ["BENCH_TICKETS"])
 PASSWORD = os.environ["BENCH_PASSWORD"]
-PART = os.environ["BENCH_POPULATE_PART"]
+PART = os.environ["PART"]
 BATCH = 500
 started = time.monotonic()
 
@@ -313,5 +313,5 @@ elif PART.startswith("background:"):
     share, shares = PART.split(":", 1)[1].split("/")
     populate_background(int(share), int(shares))
 else:
-    raise SystemExit(f"unknown BENCH_POPULATE_PART {PART!r}")
+    raise SystemExit(f"unknown PART {PART!r}")
 log("done")

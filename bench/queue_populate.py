@@ -1,4 +1,4 @@
-# The people and templates of bench/queue_scale.py; runs inside `odoo-bin shell`
+# The people and templates of bench/phases/queue_scale.py; runs inside `odoo-bin shell`
 # (which gives ``env``), reading its settings from the environment:
 #
 # QUEUE_AGENTS agents (internal users, live chat operators) spread over
@@ -7,7 +7,7 @@
 # few, one in a company that shares its tickets); and one ticket opened
 # through the portal path and answered by an agent, whose rows (ticket,
 # conversation, members, messages, partners) are the templates that
-# queue_scale.py copies in SQL. Writes the ids it made as JSON to
+# queue_scale copies in SQL. Writes the ids it made as JSON to
 # $QUEUE_POPULATE_OUT.
 import json
 import os
@@ -58,7 +58,7 @@ teams = default_team | env["im_livechat.channel"].create(
 for index, team in enumerate(teams):
     team.write(
         {
-            # agent k works in team k % TEAMS (queue_scale.py relies on it)
+            # agent k works in team k % TEAMS (queue_scale relies on it)
             "user_ids": [Command.set(agents[index::TEAMS].ids)],
             "ticket_assignment": "default",
             "ticket_sla_risk_hours": 2,

@@ -1,225 +1,34 @@
-#!/usr/bin/env python3
-"""Fault injection: nothing lost, nobody let in twice.
+"""Fault injection (`make faults`): nothing lost, nobody let in twice.
 
-Started by ``make faults`` (``tools/dev.sh faults``), with the same arguments
-as bench/run.py:
-
-    faults.py --odoo <odoo-bin | -m odoo> -- <options for every odoo command>
-
-It runs a PRIVATE PostgreSQL cluster (initdb in a temp dir, its own loopback
-port) so that restarting it disturbs nobody, installs the addon into a
-throwaway database there, populates customers/agents/tickets with
-bench/populate.py, serves it multi-process (prefork workers + gevent), and
-keeps customers and agents posting to each other (every post carries a unique
-body token and a ``ticket_client_key``; a failed or timed-out post is retried
-with the same key until it succeeds) while it injects, in turn:
-
-  a. socket drops (reconnect with the last bus notification id),
-  b. an Odoo restart (clients reconnect with back-off),
-  c. a PostgreSQL restart (``pg_ctl restart -m fast``),
-  d. one client paused past the bus replay window (120 s, Odoo's own bus
-     garbage collection run at its end), then reconnected.
-
-Clients treat mail.message as the truth: on every (re)connect they fetch the
-messages after the last one they show and merge by id, as they merge bus
-notifications. At the end each party's view is compared with the database.
-Settings: FAULTS_* environment variables, see bench/README.md.
-"""
+On a PRIVATE PostgreSQL cluster (restarting it disturbs nobody), a throwaway database with
+FAULTS_CUSTOMERS customers (a ticket each) and FAULTS_AGENTS agents, served multi-process.
+Customers and agents keep posting to each other (each post has a unique body token and a
+``ticket_client_key``; a failed or timed-out post is retried with the same key until it
+succeeds) while, in turn (FAULTS_FAULTS): (a) sockets drop and reconnect with their last bus
+notification id, (b) Odoo restarts, (c) PostgreSQL restarts (``pg_ctl restart -m fast``),
+(d) one client stays away past the bus replay window (Odoo's own bus GC run at its end).
+Clients treat mail.message as the truth: on every (re)connect they fetch the messages after
+the last one they show and merge by id, as they merge bus notifications. At the end each
+party's view is compared with the database."""
 
 import asyncio
 import contextlib
 import json
-import os
 import random
 import re
 import secrets
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import run as bench_run  # noqa: E402 - bench/run.py, reused: Odoo process control, populate, HTTP client
-from run import Bench, Odoo, free_port, prepare_database, wait_for_server  # noqa: E402
+from ..client import Client, post_params
+from ..server import PrivatePostgres, Server, bus_last_id, log, pg_connect, populate
+from ..settings import FAULTS, NEW_MESSAGE
 
-MODULE = bench_run.MODULE
-NEW_MESSAGE = bench_run.NEW_MESSAGE
 TOKEN_RE = re.compile(r"flt-[0-9a-f]{16}")
-
-
-def env_int(name, default):
-    return int(os.environ.get(name) or default)
-
-
-def env_float(name, default):
-    return float(os.environ.get(name) or default)
-
-
-SETTINGS = {
-    "customers": env_int("FAULTS_CUSTOMERS", 6),
-    "agents": env_int("FAULTS_AGENTS", 2),
-    "workers": env_int("FAULTS_WORKERS", 2),
-    "interval": env_float("FAULTS_INTERVAL", 1.0),  # seconds between two posts of one party
-    "steady": env_float("FAULTS_STEADY", 8),  # seconds of plain traffic before/after each fault
-    # seconds the paused client stays away: past the bus replay window, Odoo's GC then runs;
-    # shorter (a quick run), the window passing is simulated by deleting its bus rows in SQL
-    "pause": env_float("FAULTS_PAUSE", 120),
-    "drain": env_float("FAULTS_DRAIN", 30),  # at most this long to wait for views to converge
-    "drop": env_int("FAULTS_DROP", 3),  # sockets dropped in fault (a)
-    "faults": (os.environ.get("FAULTS_FAULTS") or "drop,odoo,postgres,pause").split(","),
-}
 POST_TIMEOUT = 10.0  # an HTTP post not answered within this is retried (same key)
 POST_DEADLINE = 120.0  # a post still failing after this is given up (and reported)
-# After a fault the run keeps posting until the bus delivers again, at most this long (stock Odoo's
-# bus dispatcher sleeps 50 s after losing PostgreSQL; the addon's listens again within a second).
-RECOVERY_LIMIT = env_float("FAULTS_RECOVERY_LIMIT", 75)
 # Odoo keeps bus rows TIMEOUT * 2 = 100 s (bus.bus._gc_messages, run by the autovacuum cron)
 BUS_REPLAY_WINDOW = 100
-PG_USER = "imlt_faults"
-PG_PASSWORD = secrets.token_hex(12)  # private cluster on loopback, gone at the end
-
-
-def log(message):
-    print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# ---------------------------------------------------------------- private PostgreSQL
-
-
-class PrivatePostgres:
-    """A throwaway cluster owned by the postgres OS user, on 127.0.0.1:<port>."""
-
-    def __init__(self):
-        versions = sorted(
-            (p for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")),
-            key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)],
-        )
-        if not versions:
-            raise RuntimeError("no /usr/lib/postgresql/<version>/bin/initdb: install postgresql")
-        self.bin = versions[-1].parent
-        self.tmp = Path(tempfile.mkdtemp(prefix="imlt-faults-pg-"))
-        self.data = self.tmp / "data"
-        self.logfile = self.tmp / "postgresql.log"
-        self.port = None
-        self.started = False
-
-    def as_postgres(self, *cmd, check=True, timeout=120):
-        prefix = (
-            ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else ["sudo", "-u", "postgres"]
-        )
-        return subprocess.run(
-            [*prefix, *cmd],
-            cwd="/",
-            check=check,
-            timeout=timeout,
-            capture_output=True,
-            text=True,
-        )
-
-    def start(self):
-        shutil.chown(self.tmp, "postgres", "postgres")
-        os.chmod(self.tmp, 0o700)
-        self.as_postgres(
-            str(self.bin / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "postgres",
-            "--auth-local=trust",
-            "--auth-host=reject",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        )
-        # loopback only: password auth for our role from 127.0.0.1, nothing else
-        (self.data / "pg_hba.conf").write_text(
-            "local all postgres trust\nhost all " + PG_USER + " 127.0.0.1/32 scram-sha-256\n"
-        )
-        shutil.chown(self.data / "pg_hba.conf", "postgres", "postgres")
-        self.port = free_port(25432)
-        self.options = (
-            f"-p {self.port} -k {self.tmp} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self.ctl("start")
-        self.started = True
-        self.as_postgres(
-            str(self.bin / "psql"),
-            "-X",
-            "-q",
-            "-h",
-            str(self.tmp),
-            "-p",
-            str(self.port),
-            "-d",
-            "postgres",
-            "-c",
-            f"CREATE ROLE {PG_USER} SUPERUSER LOGIN PASSWORD '{PG_PASSWORD}'",
-        )
-
-    def ctl(self, action, *extra):
-        return self.as_postgres(
-            str(self.bin / "pg_ctl"),
-            action,
-            "-D",
-            str(self.data),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            self.options,
-            "-l",
-            str(self.logfile),
-            *extra,
-        )
-
-    def restart(self):
-        self.ctl("restart", "-m", "fast")
-
-    def connect(self, dbname="postgres"):
-        import psycopg2
-
-        conn = psycopg2.connect(
-            host="127.0.0.1",
-            port=self.port,
-            user=PG_USER,
-            password=PG_PASSWORD,
-            dbname=dbname,
-        )
-        conn.autocommit = True
-        return conn
-
-    def odoo_options(self):
-        return [
-            "--db_host=127.0.0.1",
-            f"--db_port={self.port}",
-            f"--db_user={PG_USER}",
-            f"--db_password={PG_PASSWORD}",
-        ]
-
-    def destroy(self):
-        if self.started:
-            with contextlib.suppress(Exception):
-                self.as_postgres(
-                    str(self.bin / "pg_ctl"),
-                    "stop",
-                    "-D",
-                    str(self.data),
-                    "-m",
-                    "immediate",
-                    "-w",
-                    "-t",
-                    "30",
-                    check=False,
-                )
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-# ---------------------------------------------------------------- clients
 
 
 class Party:
@@ -256,7 +65,7 @@ class FaultRun:
         self.post_errors = {}
         self.parties = []
         agents = data["agents"]
-        for customer in data["customers"][: SETTINGS["customers"]]:
+        for customer in data["customers"][: FAULTS["customers"]]:
             self.parties.append(
                 Party(
                     f"customer:{customer['login']}",
@@ -268,15 +77,15 @@ class FaultRun:
         for index, agent in enumerate(agents):
             channels = [
                 c["ticket_channel_id"]
-                for c in data["customers"][: SETTINGS["customers"]]
+                for c in data["customers"][: FAULTS["customers"]]
                 if c["agent"] == index
             ]
             self.parties.append(Party(f"agent:{agent['login']}", agent["login"], channels, "agent"))
 
     # -- HTTP with a bound
 
-    async def rpc(self, path, params, sid):
-        return (await asyncio.wait_for(self.bench.jsonrpc(path, params, sid), POST_TIMEOUT))[0]
+    async def rpc(self, path, params, login):
+        return await asyncio.wait_for(self.bench.jsonrpc(path, params, login), POST_TIMEOUT)
 
     def merge(self, party, channel_id, entries, via):
         now = time.monotonic()
@@ -301,7 +110,7 @@ class FaultRun:
                     {"channel_id": channel_id, "after": after or None, "limit": 200}
                     if after
                     else {"channel_id": channel_id, "limit": 1000},
-                    party.sid,
+                    party.login,
                 )
                 entries = [
                     m
@@ -323,7 +132,7 @@ class FaultRun:
             try:
                 ws = await asyncio.wait_for(
                     self.bench.wsclient.ws_connect(
-                        self.bench.ws_url,
+                        self.bench.entries[0][1],
                         headers={"Origin": self.bench.base, "Cookie": f"session_id={party.sid}"},
                         autoping=True,
                         heartbeat=None,
@@ -400,23 +209,13 @@ class FaultRun:
             "sent_at": time.monotonic(),
             "attempts": 0,
         }
-        params = {
-            "post_data": {
-                "body": f"Fault message {token}",
-                "message_type": "comment",
-                "subtype_xmlid": "mail.mt_comment",
-                "ticket_client_key": key,
-            },
-            "thread_id": channel_id,
-            "thread_model": "discuss.channel",
-            "context": {"mail_post_autofollow": False, "temporary_id": random.random()},
-        }
+        params = post_params(channel_id, f"Fault message {token}", ticket_client_key=key)
         deadline = time.monotonic() + POST_DEADLINE
         delay = 0.3
         while time.monotonic() < deadline:
             record["attempts"] += 1
             try:
-                result = await self.rpc("/mail/message/post", params, party.sid)
+                result = await self.rpc("/mail/message/post", params, party.login)
                 messages = (result or {}).get("mail.message") or []
                 record["message_id"] = messages[0]["id"] if messages else None
                 record["answered_at"] = time.monotonic()
@@ -433,7 +232,7 @@ class FaultRun:
 
     async def poster(self, party):
         turn = 0
-        await asyncio.sleep(random.random() * SETTINGS["interval"])
+        await asyncio.sleep(random.random() * FAULTS["interval"])
         while self.posting:
             if party.paused:
                 await asyncio.sleep(0.2)
@@ -441,7 +240,7 @@ class FaultRun:
             channel_id = party.channels[turn % len(party.channels)]
             turn += 1
             await self.post(party, channel_id)
-            await asyncio.sleep(SETTINGS["interval"] * (0.5 + random.random()))
+            await asyncio.sleep(FAULTS["interval"] * (0.5 + random.random()))
 
     # -- faults
 
@@ -457,11 +256,13 @@ class FaultRun:
         )
         # keep the traffic going until the bus delivers again (bounded), then some plain traffic
         waited = time.monotonic()
-        while time.monotonic() - waited < RECOVERY_LIMIT and not self.recovered_by_bus(end):
+        while time.monotonic() - waited < FAULTS["recovery_limit"] and not self.recovered_by_bus(
+            end
+        ):
             await asyncio.sleep(0.2)
         if not self.recovered_by_bus(end):
-            log(f"fault {name}: no bus delivery within {RECOVERY_LIMIT:.0f} s of its end")
-        await asyncio.sleep(SETTINGS["steady"])
+            log(f"fault {name}: no bus delivery within {FAULTS['recovery_limit']:.0f} s of its end")
+        await asyncio.sleep(FAULTS["steady"])
 
     def recovered_by_bus(self, since):
         return any(
@@ -473,19 +274,17 @@ class FaultRun:
         )
 
     async def drop_sockets(self):
-        victims = random.sample(self.parties, min(SETTINGS["drop"], len(self.parties)))
+        victims = random.sample(self.parties, min(FAULTS["drop"], len(self.parties)))
         for party in victims:
             if party.ws is not None:
                 with contextlib.suppress(Exception):
                     await party.ws.close()
         return f"closed {len(victims)} sockets: " + ", ".join(p.name for p in victims)
 
-    async def restart_odoo(self, server_args, server_log, http_port, gevent_port):
-        odoo = self.bench.odoo
-        await asyncio.to_thread(odoo.stop)
-        server = odoo.start(*server_args, logfile=server_log)
-        await asyncio.to_thread(wait_for_server, server, http_port, gevent_port)
-        self.bench.server_pid = server.pid
+    async def restart_odoo(self):
+        await asyncio.to_thread(self.server.stop)
+        await asyncio.to_thread(self.server.start)
+        self.bench.server_pids[:] = [self.server.pid]
         return "stopped (SIGTERM), started, healthy again"
 
     async def restart_postgres(self):
@@ -504,14 +303,14 @@ class FaultRun:
             json.dumps([self.db, "discuss.channel", channel_id], separators=(",", ":")),
             json.dumps([self.db, "res.partner", self.partner_of(party)], separators=(",", ":")),
         ]
-        real_window = SETTINGS["pause"] > BUS_REPLAY_WINDOW
+        real_window = FAULTS["pause"] > BUS_REPLAY_WINDOW
         if real_window:
             # past the window for real: Odoo's own GC (the autovacuum cron's job, off in this
             # run), in a shell started now that runs it when the pause ends
             gc = asyncio.create_task(
-                asyncio.to_thread(self.collect_bus_garbage, time.time() + SETTINGS["pause"])
+                asyncio.to_thread(self.collect_bus_garbage, time.time() + FAULTS["pause"])
             )
-        await asyncio.sleep(max(0.0, SETTINGS["pause"] - 1))
+        await asyncio.sleep(max(0.0, FAULTS["pause"] - 1))
         upto, pending = self.pending_bus_rows(party, keys)
         if real_window:
             await gc
@@ -519,7 +318,7 @@ class FaultRun:
         else:
             await asyncio.sleep(1)
             # a short run: delete what this client missed, as the GC would after the window
-            conn = self.pg.connect(self.db)
+            conn = pg_connect(self.db)
             with conn.cursor() as cr:
                 cr.execute(
                     "DELETE FROM bus_bus WHERE id > %s AND id <= %s AND channel = ANY(%s)",
@@ -552,7 +351,7 @@ class FaultRun:
 
     def pending_bus_rows(self, party, keys, upto=None):
         """(highest bus id now or ``upto``, rows of ``keys`` the party has not seen up to it)"""
-        conn = self.pg.connect(self.db)
+        conn = pg_connect(self.db)
         with conn.cursor() as cr:
             if upto is None:
                 cr.execute("SELECT COALESCE(max(id), 0) FROM bus_bus")
@@ -600,14 +399,15 @@ class FaultRun:
         return 0
 
 
-async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_port, server_pid):
-    bench = Bench(odoo, db, data, http_port, gevent_port, server_pid)
+async def drive(odoo, pg, db, data, server):
+    bench = Client(odoo, db, data, [(server.base, server.ws_url)], [server.pid])
     run = FaultRun(bench, pg, db, data)
+    run.server = server
     tasks = []
     try:
         for party in run.parties:
             party.sid = await bench.login(party.login)
-            party.last_bus_id = bench_run.bus_last_id(db)
+            party.last_bus_id = bus_last_id(db)
         log(
             f"{len(run.parties)} parties logged in: "
             f"{sum(p.kind == 'customer' for p in run.parties)} customers, "
@@ -620,17 +420,14 @@ async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_p
             await asyncio.sleep(0.1)
         posters = [asyncio.create_task(run.poster(p)) for p in run.parties]
         tasks += posters
-        await asyncio.sleep(SETTINGS["steady"])
+        await asyncio.sleep(FAULTS["steady"])
         actions = {
             "drop": ("a. socket drops", run.drop_sockets),
-            "odoo": (
-                "b. Odoo restart",
-                lambda: run.restart_odoo(server_args, server_log, http_port, gevent_port),
-            ),
+            "odoo": ("b. Odoo restart", run.restart_odoo),
             "postgres": ("c. PostgreSQL restart", run.restart_postgres),
             "pause": ("d. client paused past the replay window", run.pause_client),
         }
-        for key in SETTINGS["faults"]:
+        for key in FAULTS["faults"]:
             if key in actions:
                 await run.fault(*actions[key])
         run.posting = False
@@ -639,7 +436,7 @@ async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_p
         # converge: every party shows every stored message of its conversations (bounded)
         truth = db_truth(pg, db, run)
         started = time.monotonic()
-        while time.monotonic() - started < SETTINGS["drain"]:
+        while time.monotonic() - started < FAULTS["drain"]:
             if all(set(truth[c]) <= set(p.view[c]) for p in run.parties for c in p.channels):
                 break
             await asyncio.sleep(0.5)
@@ -659,7 +456,7 @@ async def drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_p
 def db_truth(pg, db, run):
     """channel -> {message id: token}: the stored messages a member's view must show."""
     channels = sorted({c for p in run.parties for c in p.channels})
-    conn = pg.connect(db)
+    conn = pg_connect(db)
     truth = {c: {} for c in channels}
     with conn.cursor() as cr:
         cr.execute(
@@ -706,7 +503,7 @@ def report(run, truth):  # noqa: C901 - one flat list of checks, clearer than sp
     expected = sum(parties_per_channel[record["channel"]] for record in sent.values())
     lines = [
         "",
-        f"parties: {len(run.parties)} ({SETTINGS['customers']} customers, "
+        f"parties: {len(run.parties)} ({FAULTS['customers']} customers, "
         f"{sum(p.kind == 'agent' for p in run.parties)} agents), websocket (re)connects: "
         f"{sum(p.connects for p in run.parties)}",
         f"sent        {len(sent):6}  posts whose HTTP call succeeded ({run.retries} retries with "
@@ -763,83 +560,28 @@ def report(run, truth):  # noqa: C901 - one flat list of checks, clearer than sp
     return "\n".join(lines), lost, duplicated
 
 
-def main():
-    odoo = Odoo(sys.argv[1:])
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    db = f"imlt_faults_{secrets.token_hex(4)}"
+def run(odoo, stamp, cleanup):
     pg = PrivatePostgres()
-
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    started = time.monotonic()
-    exit_code = 0
-    try:
-        log(f"starting a private PostgreSQL ({pg.bin.parent.name}) in {pg.tmp}")
-        pg.start()
-        log(f"private PostgreSQL on 127.0.0.1:{pg.port}, role {PG_USER}")
-        odoo.common += pg.odoo_options()
-        bench_run.pg_connect = (
-            pg.connect
-        )  # run.py's database helpers now talk to the private cluster
-        bench_run.SETTINGS.update(
-            {
-                "customers": SETTINGS["customers"],
-                "agents": SETTINGS["agents"],
-                "idle_users": 0,
-                "tickets": SETTINGS["customers"],
-            }
-        )
-        data = prepare_database(odoo, db, f"faults-{stamp}")
-        http_port = free_port(18369)
-        gevent_port = free_port(http_port + 1)
-        server_log = odoo.log_dir / f"faults-{stamp}-{db}-server.log"
-        server_args = (
-            "-d",
-            db,
-            f"--db-filter=^{db}$",
-            f"--workers={SETTINGS['workers']}",
-            "--max-cron-threads=0",
-            "--http-interface=127.0.0.1",
-            f"--http-port={http_port}",
-            f"--gevent-port={gevent_port}",
-            "--log-level=warn",
-        )
-        log(
-            f"starting Odoo: --workers={SETTINGS['workers']}, http {http_port}, gevent "
-            f"{gevent_port}; log: {server_log}"
-        )
-        server = odoo.start(*server_args, logfile=server_log)
-        wait_for_server(server, http_port, gevent_port)
-        run, truth = asyncio.run(
-            drive(odoo, pg, db, data, server_args, server_log, http_port, gevent_port, server.pid)
-        )
-        odoo.stop()
-        text, lost, duplicated = report(run, truth)
-        print(text, flush=True)
-        log(f"total {time.monotonic() - started:.0f} s; server log: {server_log}")
-        exit_code = 1 if lost or duplicated else 0
-    except KeyboardInterrupt as interrupt:
-        log(f"interrupted ({str(interrupt) or 'Ctrl-C'}): cleaning up")
-        exit_code = 130
-    except Exception as error:  # noqa: BLE001 - report, clean up, fail
-        log(f"failed: {type(error).__name__}: {error}")
-        exit_code = 2
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        odoo.stop()
-        shutil.rmtree(odoo.data_dir / "filestore" / db, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            (odoo.state_dir / f"{db}.json").unlink()
-        pg.destroy()
-        log(
-            f"cleaned up: Odoo stopped, private PostgreSQL and {pg.tmp} removed, filestore of "
-            f"{db} removed"
-        )
-    return exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    cleanup.callback(pg.destroy)
+    log(f"starting a private PostgreSQL ({pg.bin.parent.name}) in {pg.tmp}")
+    odoo.common += pg.start()
+    db = f"imlt_faults_{secrets.token_hex(4)}"
+    cleanup.callback((odoo.state_dir / f"{db}.json").unlink, missing_ok=True)
+    settings = {
+        "customers": FAULTS["customers"],
+        "agents": FAULTS["agents"],
+        "idle_users": 0,
+        "tickets": FAULTS["customers"],
+    }
+    data = populate(odoo, db, settings, odoo.log_dir / f"faults-{stamp}-{db}-setup.log")
+    server = Server(
+        odoo, db, odoo.log_dir / f"faults-{stamp}-{db}-server.log", FAULTS["workers"], 18369
+    )
+    log(f"starting Odoo: --workers={FAULTS['workers']}; log: {server.log}")
+    cleanup.callback(server.stop)
+    server.start()
+    fault_run, truth = asyncio.run(drive(odoo, pg, db, data, server))
+    server.stop()
+    text, lost, duplicated = report(fault_run, truth)
+    print(text, flush=True)
+    return 1 if lost or duplicated else 0

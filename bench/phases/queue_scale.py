@@ -1,74 +1,28 @@
-#!/usr/bin/env python3
-"""The agents' queue and the customers' ticket list at 100,000 and 1,000,000 tickets.
+"""The agents' queue and the customers' ticket list at 100,000 and 1,000,000 tickets
+(`make bench-queue`, bench/README.md "Queue at scale").
 
-Started by ``make bench-queue`` (``tools/dev.sh bench-queue``), which passes how to run Odoo:
-
-    queue_scale.py --odoo <odoo-bin | -m odoo> -- <options for every odoo command>
-
-It creates a throwaway database, installs the addon without demo data, makes
-the people through the models (bench/queue_populate.py) and then, for each
-size of QUEUE_SIZES, generates the tickets in bulk SQL with everything the
-screens read (conversation, members, messages, stored computed fields), serves
-the database as in production and times, over HTTP, the requests the web
-client and the portal make. Prints a table per size, writes JSON under
-bench/results/ and the query plans of the slowest queries into a log file, and
-always stops its servers and drops its database. Settings come from QUEUE_*
-environment variables: see bench/README.md, "Queue at scale".
-"""
+A throwaway database with the people made through the models (bench/queue_populate.py);
+then, for each size of QUEUE_SIZES, the tickets generated in bulk SQL with everything the
+screens read (conversation, members, messages, stored computed fields), the database served
+as in production and the requests of the web client and the portal timed over HTTP, with the
+queue's indexes and (QUEUE_COMPARE) without them; the plans of the slowest queries go to a
+log file. A table per size, JSON under bench/results/."""
 
 import asyncio
 import contextlib
-import datetime
 import json
 import os
-import platform
 import re
-import secrets
-import signal
-import sys
 import time
 
-from run import (
-    HERE,
-    MODULE,
-    PASSWORD,
-    Bench,
-    Odoo,
-    Usage,
-    drop_database,
-    fmt,
-    free_port,
-    git_commit,
-    pg_connect,
-    server_log_summary,
-    summarize,
-    wait_for_server,
-)
+from ..client import Client
+from ..measure import Usage, server_log_summary, summarize, timed
+from ..server import Server, log, pg_connect, sql
+from ..settings import PASSWORD, QUEUE
+from .latency import fmt
+from .queue import HISTORY_DOMAIN, HISTORY_SPEC, KANBAN_SPEC, OPEN, context, dashboard, search_read
 
-
-def env_int(name, default):
-    return int(os.environ.get(name) or default)
-
-
-SETTINGS = {
-    "sizes": [
-        int(x)
-        for x in (os.environ.get("QUEUE_SIZES") or "100000,1000000").replace("_", "").split(",")
-        if x
-    ],
-    "queries": env_int("QUEUE_QUERIES", 30),
-    "agents": env_int("QUEUE_AGENTS", 30),
-    "teams": env_int("QUEUE_TEAMS", 4),
-    "customers": env_int("QUEUE_CUSTOMERS", 10000),
-    "companies": env_int("QUEUE_COMPANIES", 500),
-    "workers": env_int("QUEUE_WORKERS", 2),
-    "compare": (os.environ.get("QUEUE_COMPARE") or "1") == "1",
-    "explain": env_int("QUEUE_EXPLAIN", 2),
-    # stock's history list takes seconds per call at these sizes
-    "stock_queries": env_int("QUEUE_STOCK_QUERIES", 3),
-}
-REUSE_DB = os.environ.get("QUEUE_DB") or None  # developers: a database kept by QUEUE_KEEP=1
-KEEP_DB = os.environ.get("QUEUE_KEEP") == "1"
+TICKET_TABLES = ("im_livechat_ticket", "discuss_channel", "discuss_channel_member", "mail_message")
 STOCK_SLOW = 20  # seconds: past this, stock's history list is timed once
 CHUNK = 250_000  # tickets generated per transaction
 SHARING_CONTACTS = 20  # contacts of the company that shares its tickets
@@ -96,58 +50,6 @@ SUBJECTS = [
     "Display stays black",
     "Wrong size delivered",
 ]
-
-# What the web client asks (views/im_livechat_ticket_views.xml): the fields
-# of the list and kanban views shown by default, as web_search_read specs.
-M2O = {"fields": {"display_name": {}}}
-LIST_SPEC = {
-    "priority": {},
-    "reference": {},
-    "name": {},
-    "partner_id": M2O,
-    "user_id": M2O,
-    "state": {},
-    "sla_status": {},
-    "agent_unread_count": {},
-    "create_date": {},
-    "last_activity_date": {},
-    "channel_id": M2O,
-}
-KANBAN_SPEC = {
-    "state": {},
-    "create_date": {},
-    "agent_unread_count": {},
-    "channel_id": M2O,
-    "reference": {},
-    "name": {},
-    "partner_id": M2O,
-    "sla_status": {},
-    "priority": {},
-    "activity_ids": {},
-    "activity_exception_decoration": {},
-    "activity_exception_icon": {},
-    "activity_state": {},
-    "activity_summary": {},
-    "activity_type_icon": {},
-    "activity_type_id": M2O,
-    "user_id": M2O,
-}
-HISTORY_SPEC = {
-    "is_member": {},
-    "create_date": {},
-    "name": {},
-    "country_id": M2O,
-    "duration": {},
-    "message_ids": {},
-}
-OPEN = ("state", "in", ["new", "open"])
-
-
-def log(message):
-    print(f"[queue {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# ---------------------------------------------------------------- generation
 
 
 def columns(cr, table):
@@ -189,7 +91,7 @@ def generate_people(cr, data):
     template = data["template"]
     cr.execute("SELECT max(id) FROM res_partner")
     base = cr.fetchone()[0]
-    companies = SETTINGS["companies"]
+    companies = QUEUE["companies"]
     copy_rows(
         cr,
         "res_partner",
@@ -225,9 +127,9 @@ def generate_people(cr, data):
         f"""(SELECT k, {base} + 1 + floor(power(random(), 2) * %(companies)s)::int AS company_id
                FROM generate_series(1, %(n)s) AS g(k)) s
             JOIN res_partner c ON c.id = s.company_id""",
-        {"n": SETTINGS["customers"], "companies": companies, "base": base},
+        {"n": QUEUE["customers"], "companies": companies, "base": base},
     )
-    sharing_base = contact_base + SETTINGS["customers"]
+    sharing_base = contact_base + QUEUE["customers"]
     copy_rows(
         cr,
         "res_partner",
@@ -244,7 +146,7 @@ def generate_people(cr, data):
         {"n": SHARING_CONTACTS, "company": data["sharing_company_id"]},
     )
     bump_sequence(cr, "res_partner")
-    data["contact_ids"] = [contact_base + 1, contact_base + SETTINGS["customers"]]
+    data["contact_ids"] = [contact_base + 1, contact_base + QUEUE["customers"]]
     data["sharing_contact_ids"] = [data["customers"]["sharing"]["partner_id"]] + list(
         range(sharing_base + 1, sharing_base + SHARING_CONTACTS + 1)
     )
@@ -275,12 +177,7 @@ def generate_tickets(conn, data, size):
     cr.execute("SET session_replication_role = replica")
     cr.execute("SET work_mem = '256MB'")
     bases = {}
-    for table in (
-        "im_livechat_ticket",
-        "discuss_channel",
-        "discuss_channel_member",
-        "mail_message",
-    ):
+    for table in TICKET_TABLES:
         cr.execute(f"SELECT max(id) FROM {table}")
         bases[table] = cr.fetchone()[0]
     agents = data["agent_user_ids"]
@@ -555,12 +452,7 @@ def generate_tickets(conn, data, size):
         )
         conn.commit()
         log(f"  tickets {first:,}-{last:,} in {time.monotonic() - started:.0f} s")
-    for table in (
-        "im_livechat_ticket",
-        "discuss_channel",
-        "discuss_channel_member",
-        "mail_message",
-    ):
+    for table in TICKET_TABLES:
         bump_sequence(cr, table)
     if sequence["implementation"] == "standard":
         cr.execute(
@@ -576,286 +468,42 @@ def generate_tickets(conn, data, size):
     cr.close()
 
 
-def vacuum_analyze(db):
-    conn = pg_connect(db)
-    with conn.cursor() as cr:
-        for table in (
-            "res_partner",
-            "im_livechat_ticket",
-            "discuss_channel",
-            "discuss_channel_member",
-            "mail_message",
-        ):
-            cr.execute(f"VACUUM (ANALYZE) {table}")
-    conn.close()
-
-
 def table_sizes(db):
-    conn = pg_connect(db)
     sizes = {}
-    with conn.cursor() as cr:
-        for table in (
-            "im_livechat_ticket",
-            "discuss_channel",
-            "discuss_channel_member",
-            "mail_message",
-            "res_partner",
-        ):
-            cr.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
-            rows, size = cr.fetchone()
-            sizes[table] = {"rows": rows, "mib": round(size / 2**20)}
-        cr.execute("SELECT state, count(*) FROM im_livechat_ticket GROUP BY state")
-        sizes["states"] = dict(cr.fetchall())
-    conn.close()
+    for table in (*TICKET_TABLES, "res_partner"):
+        rows, size = sql(db, f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")[0]
+        sizes[table] = {"rows": rows, "mib": round(size / 2**20)}
+    sizes["states"] = dict(sql(db, "SELECT state, count(*) FROM im_livechat_ticket GROUP BY state"))
     return sizes
 
 
 def queue_index_definitions(db):
-    conn = pg_connect(db)
-    with conn.cursor() as cr:
-        cr.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN %s", [QUEUE_INDEXES]
-        )
-        found = dict(cr.fetchall())
-    conn.close()
-    return found
+    return dict(
+        sql(db, "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN %s", [QUEUE_INDEXES])
+    )
 
 
 def cancel_queries(db):
-    """A request the client gave up on (stock's history list) may still run in
-    PostgreSQL after its server stopped, and hold locks (DROP INDEX waits)."""
-    conn = pg_connect(db)
-    with conn.cursor() as cr:
-        cr.execute(
-            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid != pg_backend_pid() AND state = 'active'",
+    """A request the client gave up on (stock's history list) may still run in PostgreSQL
+    after its server stopped, and hold locks (DROP INDEX waits)."""
+    with contextlib.suppress(Exception):
+        sql(
+            db,
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+            " AND pid != pg_backend_pid() AND state = 'active'",
             [db],
         )
-    conn.close()
 
 
 def set_queue_indexes(db, definitions, present):
     cancel_queries(db)
-    conn = pg_connect(db)
-    with conn.cursor() as cr:
-        for name, definition in definitions.items():
-            if present:
-                cr.execute(definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
-            else:
-                cr.execute(f'DROP INDEX IF EXISTS "{name}"')
+    for name, definition in definitions.items():
         if present:
-            cr.execute("ANALYZE im_livechat_ticket")
-    conn.close()
-
-
-# ---------------------------------------------------------------- measures
-
-
-class Client(Bench):
-    """run.py's HTTP client (one connection per request, as nginx talks to Odoo)."""
-
-    async def get_page(self, path, sid):
-        async with self.http.get(
-            self.base + path, headers={"Cookie": f"session_id={sid}"}, allow_redirects=False
-        ) as response:
-            body = await response.read()
-            if response.status != 200:
-                raise RuntimeError(f"GET {path}: HTTP {response.status}")
-            return body
-
-    async def call_kw(self, sid, model, method, kwargs, args=()):
-        params = {"model": model, "method": method, "args": list(args), "kwargs": kwargs}
-        result, _ = await self.jsonrpc(f"/web/dataset/call_kw/{model}/{method}", params, sid)
-        return result
-
-
-def queue_requests(client, data):
-    """name -> (who, coroutine factory): every request timed, in order."""
-    agent = data["agents"][0]
-    uid = agent["user_id"]
-    context = {
-        "lang": "en_US",
-        "tz": "UTC",
-        "uid": uid,
-        "allowed_company_ids": [data["company_id"]],
-        "bin_size": True,
-        "current_company_id": data["company_id"],
-    }
-    agent_sid = client.sessions[agent["login"]]
-
-    def list_search(domain, order="", model="im_livechat.ticket", spec=LIST_SPEC, limit=80):
-        async def request():
-            return await client.call_kw(
-                agent_sid,
-                model,
-                "web_search_read",
-                {
-                    "specification": spec,
-                    "offset": 0,
-                    "order": order,
-                    "limit": limit,
-                    "context": context,
-                    "count_limit": 10001,
-                    "domain": domain,
-                },
-            )
-
-        return request
-
-    def kanban(domain):
-        async def request():
-            groups = await client.call_kw(
-                agent_sid,
-                "im_livechat.ticket",
-                "web_read_group",
-                {
-                    "domain": domain,
-                    "fields": [],
-                    "groupby": ["state"],
-                    "orderby": "",
-                    "lazy": True,
-                    "offset": 0,
-                    "limit": 2**53 - 1,
-                    "context": context,
-                },
-            )
-            # the web client loads the open columns at once, 40 cards each
-            await asyncio.gather(
-                *(
-                    client.call_kw(
-                        agent_sid,
-                        "im_livechat.ticket",
-                        "web_search_read",
-                        {
-                            "specification": KANBAN_SPEC,
-                            "offset": 0,
-                            "order": "",
-                            "limit": 40,
-                            "context": {**context, "default_state": group["state"]},
-                            "count_limit": 10001,
-                            "domain": group["__domain"],
-                        },
-                    )
-                    for group in groups["groups"]
-                    if group["state_count"]
-                )
-            )
-            return {"length": sum(group["state_count"] for group in groups["groups"])}
-
-        return request
-
-    async def floor():
-        # the cost of any authenticated call on this machine, whatever the data
-        return await client.call_kw(
-            agent_sid,
-            "im_livechat.ticket",
-            "search_count",
-            {"context": context},
-            args=[[("id", "=", 0)]],
-        )
-
-    async def dashboard():
-        return await client.call_kw(
-            agent_sid, "im_livechat.ticket", "get_queue_dashboard", {"context": context}
-        )
-
-    def portal_page(login, path):
-        async def request():
-            await client.get_page(path, client.sessions[login])
-
-        return request
-
-    def portal_counters(login):
-        async def request():
-            result, _ = await client.jsonrpc(
-                "/my/counters",
-                {"counters": ["ticket_count", "ticket_unread_count"]},
-                client.sessions[login],
-            )
-            return result
-
-        return request
-
-    customers = data["customers"]
-    mine = [("user_id", "=", uid), OPEN]
-    return {
-        "floor: an empty search_count (any RPC costs this)|ours": floor,
-        "queue kanban, my open tickets (default view)|ours": kanban(mine),
-        "queue list, my open tickets|ours": list_search(mine),
-        "queue list, unassigned open|ours": list_search([("user_id", "=", False), OPEN]),
-        "queue list, all open|ours": list_search([OPEN]),
-        "queue list, all tickets|ours": list_search([]),
-        "queue list, search a customer|ours": list_search(
-            [("partner_id", "child_of", [data["heavy_company_id"]]), OPEN]
-        ),
-        "queue dashboard counts|ours": dashboard,
-        "/my/tickets, customer with many tickets|ours": portal_page(
-            customers["many"]["login"], "/my/tickets"
-        ),
-        "/my/tickets?filterby=open, many tickets|ours": portal_page(
-            customers["many"]["login"], "/my/tickets?filterby=open&sortby=priority"
-        ),
-        "/my/tickets, customer with few tickets|ours": portal_page(
-            customers["few"]["login"], "/my/tickets"
-        ),
-        "/my/tickets, company sharing its tickets|ours": portal_page(
-            customers["sharing"]["login"], "/my/tickets"
-        ),
-        "/my counters, many tickets|ours": portal_counters(customers["many"]["login"]),
-        "/my counters, company sharing|ours": portal_counters(customers["sharing"]["login"]),
-        "live chat history list|stock": list_search(
-            [("livechat_channel_id", "!=", False), ("message_ids", "!=", False)],
-            order="create_date desc",
-            model="discuss.channel",
-            spec=HISTORY_SPEC,
-        ),
-    }
-
-
-async def login_all(client, data):
-    for login in [data["agents"][0]["login"], *(c["login"] for c in data["customers"].values())]:
-        await client.login(login)
-
-
-async def measure(odoo, db, data, http_port, gevent_port, server_pid, repeat, with_stock=True):
-    client = Client(odoo, db, data, http_port, gevent_port, server_pid)
-    results = {}
-    try:
-        await login_all(client, data)
-        requests = queue_requests(client, data)
-        for key, request in requests.items():
-            latencies, errors, rows = [], [], None
-            stock = key.endswith("|stock")
-            if stock and not with_stock:
-                continue
-            for _ in range(0 if stock else 2):  # warm the workers' caches; not timed
-                with contextlib.suppress(Exception):
-                    await request()
-            usage = Usage(server_pid)
-            for _ in range(min(repeat, SETTINGS["stock_queries"]) if stock else repeat):
-                t0 = time.perf_counter()
-                try:
-                    result = await request()
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                    if isinstance(result, dict) and "length" in result:
-                        rows = result["length"]
-                except Exception as error:  # noqa: BLE001 - counted and reported
-                    errors.append(f"{type(error).__name__}: {error}"[:160])
-                if stock and time.perf_counter() - t0 > STOCK_SLOW:
-                    break  # one figure says enough, and Odoo kills requests at 120 s
-            summary = summarize(
-                latencies, errors=len(errors), extra={"rows": rows, "cpu": usage.stop()}
-            )
-            if errors:
-                summary["first_errors"] = sorted(set(errors))[:3]
-            results[key] = summary
-            log(
-                f"  {key}: p50 {fmt(summary['median'])} ms, p95 {fmt(summary['p95'])} ms"
-                + (f", {len(errors)} errors: {errors[0]}" if errors else "")
-            )
-    finally:
-        await client.close()
-    return results
+            sql(db, definition.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+        else:
+            sql(db, f'DROP INDEX IF EXISTS "{name}"')
+    if present:
+        sql(db, "ANALYZE im_livechat_ticket")
 
 
 # ---------------------------------------------------------------- SQL capture
@@ -879,33 +527,6 @@ def parse_sql_log(text):
         elif current is not None:
             current[1] += "\n" + line
     return [(ms, sql) for ms, sql in queries]
-
-
-async def capture_sql(
-    odoo, db, data, http_port, gevent_port, server_pid, server_log, with_stock=True
-):
-    """Each request once, with the SQL the server ran for it: name -> [(ms, sql)]."""
-    client = Client(odoo, db, data, http_port, gevent_port, server_pid)
-    captured = {}
-    try:
-        await login_all(client, data)
-        for key, request in queue_requests(client, data).items():
-            if key.endswith("|stock") and not with_stock:
-                continue
-            if not key.endswith("|stock"):  # too slow to run twice
-                with contextlib.suppress(Exception):
-                    await request()  # warm: the second run's SQL is the steady state
-            await asyncio.sleep(0.3)
-            offset = server_log.stat().st_size
-            with contextlib.suppress(Exception):
-                await request()
-            await asyncio.sleep(0.5)  # the log is written by the worker process
-            with open(server_log, "rb") as log_file:
-                log_file.seek(offset)
-                captured[key] = parse_sql_log(log_file.read().decode(errors="replace"))
-    finally:
-        await client.close()
-    return captured
 
 
 def explain(db, captured, out, label, top):
@@ -945,9 +566,6 @@ def explain(db, captured, out, label, top):
     return summary
 
 
-# ---------------------------------------------------------------- report
-
-
 def table(size, results):
     lines = [
         f"queue at {size:,} tickets (ms)",
@@ -960,7 +578,7 @@ def table(size, results):
                 continue
             name = key.replace("|", " (") + ")" if state == "with" else ""
             label = "indexes" if state == "with" else "without"
-            if not SETTINGS["compare"] or key.endswith("|stock"):
+            if not QUEUE["compare"] or key.endswith("|stock"):
                 label = ""
             lines.append(
                 f"  {name:52} {label:8} {fmt(summary['median']):>7} {fmt(summary['p95']):>7} "
@@ -971,43 +589,167 @@ def table(size, results):
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- main
+# ---------------------------------------------------------------- measures
 
 
-def prepare_database(odoo, db, stamp):
-    setup_log = odoo.log_dir / f"bench-queue-{stamp}-{db}-setup.log"
+def queue_requests(client, data):
+    """name -> coroutine factory: every request timed, in order."""
+    agent = data["agents"][0]
+    login, uid = agent["login"], agent["user_id"]
+    cx = context(uid, data["company_id"])
+
+    def kanban(domain):
+        async def request():
+            groups = await client.call_kw(
+                login,
+                "im_livechat.ticket",
+                "web_read_group",
+                {
+                    "domain": domain,
+                    "fields": [],
+                    "groupby": ["state"],
+                    "orderby": "",
+                    "lazy": True,
+                    "offset": 0,
+                    "limit": 2**53 - 1,
+                    "context": cx,
+                },
+            )
+            # the web client loads the open columns at once, 40 cards each
+            await asyncio.gather(
+                *(
+                    search_read(
+                        client,
+                        login,
+                        {**cx, "default_state": group["state"]},
+                        group["__domain"],
+                        KANBAN_SPEC,
+                        limit=40,
+                    )()
+                    for group in groups["groups"]
+                    if group["state_count"]
+                )
+            )
+            return {"length": sum(group["state_count"] for group in groups["groups"])}
+
+        return request
+
+    def floor():  # the cost of any authenticated call on this machine, whatever the data
+        return client.call_kw(
+            login, "im_livechat.ticket", "search_count", {"context": cx}, [[("id", "=", 0)]]
+        )
+
+    def page(who, path):
+        async def request():
+            status, *_ = await client.request(
+                data["customers"][who]["login"], "GET", path, allow_redirects=False
+            )
+            if status != 200:
+                raise RuntimeError(f"GET {path}: HTTP {status}")
+
+        return request
+
+    def counters(who):
+        params = {"counters": ["ticket_count", "ticket_unread_count"]}
+        return lambda: client.jsonrpc("/my/counters", params, data["customers"][who]["login"])
+
+    mine = [("user_id", "=", uid), OPEN]
+    company = [("partner_id", "child_of", [data["heavy_company_id"]]), OPEN]
+    return {
+        "floor: an empty search_count (any RPC costs this)|ours": floor,
+        "queue kanban, my open tickets (default view)|ours": kanban(mine),
+        "queue list, my open tickets|ours": search_read(client, login, cx, mine),
+        "queue list, unassigned open|ours": search_read(
+            client, login, cx, [("user_id", "=", False), OPEN]
+        ),
+        "queue list, all open|ours": search_read(client, login, cx, [OPEN]),
+        "queue list, all tickets|ours": search_read(client, login, cx, []),
+        "queue list, search a customer|ours": search_read(client, login, cx, company),
+        "queue dashboard counts|ours": dashboard(client, login, cx),
+        "/my/tickets, customer with many tickets|ours": page("many", "/my/tickets"),
+        "/my/tickets?filterby=open, many tickets|ours": page(
+            "many", "/my/tickets?filterby=open&sortby=priority"
+        ),
+        "/my/tickets, customer with few tickets|ours": page("few", "/my/tickets"),
+        "/my/tickets, company sharing its tickets|ours": page("sharing", "/my/tickets"),
+        "/my counters, many tickets|ours": counters("many"),
+        "/my counters, company sharing|ours": counters("sharing"),
+        "live chat history list|stock": search_read(
+            client, login, cx, HISTORY_DOMAIN, HISTORY_SPEC, "discuss.channel", "create_date desc"
+        ),
+    }
+
+
+async def with_client(odoo, db, data, server, work):
+    """``await work(client, requests)`` with the agent and the customers logged in."""
+    client = Client(odoo, db, data, [(server.base, server.ws_url)], [server.pid])
+    try:
+        for login in [
+            data["agents"][0]["login"],
+            *(c["login"] for c in data["customers"].values()),
+        ]:
+            await client.login(login)
+        return await work(client, queue_requests(client, data))
+    finally:
+        await client.close()
+
+
+async def measure(client, requests, with_stock=True):
+    results = {}
+    for key, request in requests.items():
+        stock = key.endswith("|stock")
+        if stock and not with_stock:
+            continue
+        if not stock:  # warm the workers' caches; not timed
+            await timed(request, 2)
+        usage = Usage(client.server_pids)
+        count = min(QUEUE["queries"], QUEUE["stock_queries"]) if stock else QUEUE["queries"]
+        # stock: one slow call says enough, and Odoo kills requests at 120 s
+        latencies, errors, result = await timed(
+            request, count, stop_after=STOCK_SLOW if stock else None
+        )
+        rows = result.get("length") if isinstance(result, dict) else None
+        results[key] = summary = summarize(latencies, errors=errors, rows=rows, cpu=usage.stop())
+        log(
+            f"  {key}: p50 {fmt(summary['median'])} ms, p95 {fmt(summary['p95'])} ms"
+            + (f", {len(errors)} errors: {errors[0]}" if errors else "")
+        )
+    return results
+
+
+async def capture_sql(client, requests, server_log, with_stock=True):
+    """Each request once, with the SQL the server ran for it: name -> [(ms, sql)]."""
+    captured = {}
+    for key, request in requests.items():
+        if key.endswith("|stock") and not with_stock:
+            continue
+        if not key.endswith("|stock"):  # too slow to run twice
+            await timed(request, 1)  # warm: the second run's SQL is the steady state
+        await asyncio.sleep(0.3)
+        offset = server_log.stat().st_size
+        await timed(request, 1)
+        await asyncio.sleep(0.5)  # the log is written by the worker process
+        with open(server_log, "rb") as log_file:
+            log_file.seek(offset)
+            captured[key] = parse_sql_log(log_file.read().decode(errors="replace"))
+    return captured
+
+
+# ---------------------------------------------------------------- the suite
+
+
+def prepare_database(odoo, db, logfile):
     started = time.monotonic()
-    log(f"installing {MODULE} (no demo data) into {db}; log: {setup_log}")
-    odoo.run(
-        "-d",
-        db,
-        "-i",
-        MODULE,
-        "--without-demo=all",
-        "--stop-after-init",
-        "--max-cron-threads=0",
-        "--no-http",
-        "--log-level=warn",
-        logfile=setup_log,
-    )
+    log(f"installing the addon (no demo data) into {db}; log: {logfile}")
+    odoo.install(db, logfile)
     out = odoo.state_dir / f"{db}-queue.json"
     env = {
-        "QUEUE_AGENTS": str(SETTINGS["agents"]),
-        "QUEUE_TEAMS": str(SETTINGS["teams"]),
+        "QUEUE_AGENTS": str(QUEUE["agents"]),
+        "QUEUE_TEAMS": str(QUEUE["teams"]),
         "QUEUE_PASSWORD": PASSWORD,
         "QUEUE_POPULATE_OUT": str(out),
     }
-    with open(HERE / "queue_populate.py", "rb") as script:
-        odoo.run(
-            "shell",
-            "-d",
-            db,
-            "--no-http",
-            "--log-level=warn",
-            stdin=script,
-            env=env,
-            logfile=setup_log,
-        )
+    odoo.shell(db, "queue_populate.py", logfile, env)
     data = json.loads(out.read_text())
     conn = pg_connect(db)
     conn.autocommit = False
@@ -1018,209 +760,107 @@ def prepare_database(odoo, db, stamp):
     out.write_text(json.dumps(data))
     data["setup_seconds"] = round(time.monotonic() - started, 1)
     log(
-        f"installed, {SETTINGS['agents']} agents in {SETTINGS['teams']} teams, "
-        f"{SETTINGS['customers']:,} "
-        f"customers in {SETTINGS['companies']:,} companies, in {data['setup_seconds']:.0f} s"
+        f"installed, {QUEUE['agents']} agents in {QUEUE['teams']} teams, {QUEUE['customers']:,} "
+        f"customers in {QUEUE['companies']:,} companies, in {data['setup_seconds']:.0f} s"
     )
     return data
 
 
-class Server:
-    def __init__(self, odoo, db, stamp, label, sql_debug=False):
-        self.odoo = odoo
-        self.http_port = free_port(18369)
-        self.gevent_port = free_port(self.http_port + 1)
-        self.log = odoo.log_dir / f"bench-queue-{stamp}-{db}-{label}.log"
-        args = [
-            "-d",
-            db,
-            f"--db-filter=^{db}$",
-            f"--workers={SETTINGS['workers']}",
-            "--max-cron-threads=0",
-            "--http-interface=127.0.0.1",
-            f"--http-port={self.http_port}",
-            f"--gevent-port={self.gevent_port}",
-            "--log-level=warn",
-        ]
-        if sql_debug:
-            args.append("--log-handler=odoo.sql_db:DEBUG")
-        self.process = odoo.start(*args, logfile=self.log)
-        wait_for_server(self.process, self.http_port, self.gevent_port)
-
-    def stop(self):
-        self.odoo.stop()
-
-
 def measure_size(odoo, db, data, stamp, size):
-    """Time every request with the queue's indexes and (QUEUE_COMPARE) without
-    them, then capture their SQL and explain the slowest queries."""
-    results = {}
-    definitions = queue_index_definitions(db)
-    missing = set(QUEUE_INDEXES) - set(definitions)
-    if missing:
-        log(f"warning: indexes not found in the database: {sorted(missing)}")
-    states = ["with", "without"] if SETTINGS["compare"] and definitions else ["with"]
-    server = Server(odoo, db, stamp, f"{size}-server")
-    try:
-        for state in states:
-            if state == "without":
-                set_queue_indexes(db, definitions, present=False)
-            log(f"measuring {SETTINGS['queries']} times each, {state} the queue's indexes")
-            # stock does not use our indexes: measured once
-            results[state] = asyncio.run(
-                measure(
-                    odoo,
-                    db,
-                    data,
-                    server.http_port,
-                    server.gevent_port,
-                    server.process.pid,
-                    SETTINGS["queries"],
-                    with_stock=state == "with",
-                )
-            )
-    finally:
-        server.stop()
-        set_queue_indexes(db, definitions, present=True)
-    results["server_log"] = server_log_summary(server.log)
-    if SETTINGS["explain"]:
+    """Time every request with the queue's indexes and (QUEUE_COMPARE) without them, then
+    capture their SQL and explain the slowest queries."""
+    results, definitions = {}, queue_index_definitions(db)
+    if set(QUEUE_INDEXES) - set(definitions):
+        log(
+            f"warning: indexes not in the database: {sorted(set(QUEUE_INDEXES) - set(definitions))}"
+        )
+    states = ["with", "without"] if QUEUE["compare"] and definitions else ["with"]
+    for label in ("server", "sql") if QUEUE["explain"] else ("server",):
+        debug = ["--log-handler=odoo.sql_db:DEBUG"] if label == "sql" else []
+        server = Server(
+            odoo,
+            db,
+            odoo.log_dir / f"bench-queue-{stamp}-{db}-{size}-{label}.log",
+            QUEUE["workers"],
+            18369,
+            debug,
+        ).start()
         explain_log = odoo.log_dir / f"bench-queue-{stamp}-{db}-{size}-explain.log"
-        server = Server(odoo, db, stamp, f"{size}-sql", sql_debug=True)
         try:
-            for state in reversed(states):
+            for state in states if label == "server" else reversed(states):
                 set_queue_indexes(db, definitions, present=state == "with")
-                captured = asyncio.run(
-                    capture_sql(
-                        odoo,
+                if label == "server":
+                    log(f"measuring {QUEUE['queries']} times each, {state} the queue's indexes")
+                    work = lambda c, r, s=state: measure(c, r, with_stock=s == "with")  # noqa: E731
+                    results[state] = asyncio.run(with_client(odoo, db, data, server, work))
+                else:
+                    work = lambda c, r, s=state, log=server.log: capture_sql(c, r, log, s == "with")  # noqa: E731
+                    captured = asyncio.run(with_client(odoo, db, data, server, work))
+                    results[f"sql_{state}"] = explain(
                         db,
-                        data,
-                        server.http_port,
-                        server.gevent_port,
-                        server.process.pid,
-                        server.log,
-                        with_stock=state == "with",
+                        captured,
+                        explain_log,
+                        f"{size:,} tickets, {state} the queue's indexes",
+                        QUEUE["explain"],
                     )
-                )
-                results[f"sql_{state}"] = explain(
-                    db,
-                    captured,
-                    explain_log,
-                    f"{size:,} tickets, {state} the queue's indexes",
-                    SETTINGS["explain"],
-                )
         finally:
             server.stop()
             set_queue_indexes(db, definitions, present=True)
-        results["explain_log"] = str(explain_log)
-        log(f"query plans: {explain_log}")
+        if label == "server":
+            results["server_log"] = server_log_summary(server.log)
+        else:
+            results["explain_log"] = str(explain_log)
+            log(f"query plans: {explain_log}")
     return results
 
 
-def main():
-    odoo = Odoo(sys.argv[1:])
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    db = REUSE_DB or f"imlt_queue_{secrets.token_hex(4)}"
-    created = REUSE_DB is None
+def run(odoo, stamp, cleanup):
+    from ..main import database, git_commit, write_results
 
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    started = time.monotonic()
-    exit_code = 0
+    setup_log = odoo.log_dir / f"bench-queue-{stamp}-setup.log"
+    db, created = database(odoo, cleanup, "imlt_queue", QUEUE["db"], QUEUE["keep"], setup_log)
+    cleanup.callback(cancel_queries, db)
     report = {
-        "settings": SETTINGS,
+        "settings": QUEUE,
         "sizes": {},
         "commit": git_commit(),
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "loadavg_at_start": os.getloadavg(),
-        },
+        "machine": {"cores": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
     }
-    try:
-        if created:
-            data = prepare_database(odoo, db, stamp)
-            sizes = SETTINGS["sizes"]
-        else:
-            data = json.loads((odoo.state_dir / f"{db}-queue.json").read_text())
-            update_log = odoo.log_dir / f"bench-queue-{stamp}-{db}-setup.log"
-            log(f"reusing database {db}: updating {MODULE}; log: {update_log}")
-            odoo.run(
-                "-d",
-                db,
-                "-u",
-                MODULE,
-                "--stop-after-init",
-                "--max-cron-threads=0",
-                "--no-http",
-                "--log-level=warn",
-                logfile=update_log,
-            )
-            # QUEUE_SIZES given: generate them again; otherwise measure what is there
-            sizes = SETTINGS["sizes"] if os.environ.get("QUEUE_SIZES") else [None]
-        report["setup_seconds"] = data.get("setup_seconds")
-        for size in sizes:
-            entry = {}
-            if size is not None:
-                conn = pg_connect(db)
-                conn.autocommit = False
-                t0 = time.monotonic()
-                with conn.cursor() as cr:
-                    delete_tickets(cr, data)
-                conn.commit()
-                log(f"generating {size:,} tickets")
-                generate_tickets(conn, data, size)
-                conn.close()
-                entry["generate_seconds"] = round(time.monotonic() - t0, 1)
-                t0 = time.monotonic()
-                vacuum_analyze(db)
-                entry["vacuum_analyze_seconds"] = round(time.monotonic() - t0, 1)
-                log(
-                    f"generated in {entry['generate_seconds']:.0f} s, vacuum analyze "
-                    f"{entry['vacuum_analyze_seconds']:.0f} s"
-                )
-            entry["tables"] = table_sizes(db)
-            size = size or entry["tables"]["im_livechat_ticket"]["rows"]
-            entry.update(measure_size(odoo, db, data, stamp, size))
-            entry["loadavg_after"] = os.getloadavg()
-            report["sizes"][str(size)] = entry
-            print()
-            print(table(size, entry))
-            print()
-        report["date"] = datetime.datetime.now().isoformat(timespec="seconds")
-        report["seconds"] = round(time.monotonic() - started, 1)
-        out_dir = HERE / "results"
-        out_dir.mkdir(exist_ok=True)
-        json_path = out_dir / f"{time.strftime('%Y-%m-%d')}-{report['commit']}-queue.json"
-        json_path.write_text(json.dumps(report, indent=1, default=str))
-        log(f"results: {json_path}")
-        log(f"total {time.monotonic() - started:.0f} s")
-    except KeyboardInterrupt as interrupt:
-        log(f"interrupted ({str(interrupt) or 'Ctrl-C'}): cleaning up")
-        exit_code = 130
-    except Exception as error:  # noqa: BLE001 - report, clean up, fail
-        log(f"failed: {type(error).__name__}: {error}")
-        exit_code = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the cleanup
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        odoo.stop()
-        if created and not KEEP_DB:
-            drop_database(odoo, db)
-            with contextlib.suppress(OSError):
-                (odoo.state_dir / f"{db}-queue.json").unlink()
-            log(f"dropped database {db} and its filestore")
-        else:
-            with contextlib.suppress(Exception):
-                cancel_queries(db)
-        if created and KEEP_DB:
+    state = odoo.state_dir / f"{db}-queue.json"
+    if created:
+        if not QUEUE["keep"]:
+            cleanup.callback(state.unlink, missing_ok=True)
+        data = prepare_database(odoo, db, setup_log)
+    else:
+        data = json.loads(state.read_text())
+    # a kept database: QUEUE_SIZES given, generate them again; otherwise measure what is there
+    sizes = QUEUE["sizes"] if created or QUEUE["sizes_given"] else [None]
+    for size in sizes:
+        entry = {}
+        if size is not None:
+            conn = pg_connect(db)
+            conn.autocommit = False
+            t0 = time.monotonic()
+            with conn.cursor() as cr:
+                delete_tickets(cr, data)
+            conn.commit()
+            log(f"generating {size:,} tickets")
+            generate_tickets(conn, data, size)
+            conn.close()
+            entry["generate_seconds"] = round(time.monotonic() - t0, 1)
+            t0 = time.monotonic()
+            for table_name in ("res_partner", *TICKET_TABLES):
+                sql(db, f"VACUUM (ANALYZE) {table_name}")
+            entry["vacuum_analyze_seconds"] = round(time.monotonic() - t0, 1)
             log(
-                f"kept database {db} (QUEUE_KEEP=1); rerun with QUEUE_DB={db}, "
-                f"drop it with dropdb {db}"
+                f"generated in {entry['generate_seconds']:.0f} s, vacuum analyze "
+                f"{entry['vacuum_analyze_seconds']:.0f} s"
             )
-    return exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        entry["tables"] = table_sizes(db)
+        size = size or entry["tables"]["im_livechat_ticket"]["rows"]
+        entry.update(measure_size(odoo, db, data, stamp, size))
+        entry["loadavg_after"] = os.getloadavg()
+        report["sizes"][str(size)] = entry
+        print("\n" + table(size, entry) + "\n", flush=True)
+    log(f"results: {write_results(report, {}, '-queue')}")
+    return 0
