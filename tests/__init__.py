@@ -21,3 +21,4 @@ from . import test_concurrency
 from . import test_install_existing_data
 from . import test_bus_dispatch
 from . import test_i18n
+from . import test_mail
