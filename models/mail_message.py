@@ -12,6 +12,14 @@ class MailMessage(models.Model):
         "in the same conversation returns the stored message instead of a second one.",
     )
 
+    ticket_customer_notice = fields.Boolean(
+        "Ticket Notice for the Customer",
+        readonly=True,
+        copy=False,
+        help="A notice of a ticket's conversation (resolved, reopened by an agent) that is "
+        "e-mailed to an away customer like an agent's message.",
+    )
+
     def init(self):
         # one message per key and conversation; partial so it costs nothing
         # for the messages that have no key (all but ticket conversations)

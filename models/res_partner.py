@@ -8,6 +8,12 @@ class ResPartner(models.Model):
         "Share Support Tickets",
         help="Employees of this customer company see each other's support tickets on the portal.",
     )
+    ticket_email_notify = fields.Boolean(
+        "E-mail Unread Ticket Replies",
+        default=True,
+        help="While this customer is offline, agents' replies they have not read are e-mailed "
+        "to them (after the team's delay, one e-mail per ticket).",
+    )
     livechat_ticket_ids = fields.One2many(
         "im_livechat.ticket", "partner_id", string="Support Tickets"
     )

@@ -29,6 +29,7 @@ PORT=${IMLT_PORT:-8069}            # nginx, what the browser uses
 LISTEN=${IMLT_LISTEN:-127.0.0.1}   # set 0.0.0.0 to expose the demo on the network
 ODOO_PORT=8070                     # Odoo's HTTP workers, behind nginx
 GEVENT_PORT=8072                   # Odoo's websocket (gevent) process, behind nginx
+SMTP_PORT=${IMLT_SMTP_PORT:-8025}  # the demo's local SMTP server (tests/smtp_server.py)
 VENV=$CACHE/venv
 PY=$VENV/bin/python
 DATA_DIR=$CACHE/data               # Odoo filestore and sessions
@@ -74,9 +75,10 @@ ensure_system() {
     # Debian's python3 can only make a venv with python3-venv (ensurepip).
     command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
     case $1 in
-        run|bench) pkgs+=(nginx) ;;   # bench: its scale-out phase puts nginx before two servers
+        run|bench) pkgs+=(nginx wkhtmltopdf) ;;   # bench: its scale-out phase puts nginx before two servers
         test)
-            pkgs+=(fonts-dejavu-core)
+            # wkhtmltopdf: Odoo's QWeb PDF reports (the ticket transcript)
+            pkgs+=(fonts-dejavu-core wkhtmltopdf)
             # Odoo's browser tests look for any of these executables.
             command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
                 || command -v google-chrome >/dev/null || pkgs+=(chromium)
@@ -146,6 +148,7 @@ ensure_venv() {
     {
         [ -f "$ODOO_SRC/requirements.txt" ] && python3 "$ROOT/tools/odoo_requirements.py" "$ODOO_SRC/requirements.txt"
         echo websocket-client   # Odoo's websocket tests need it
+        echo aiosmtpd           # the local SMTP server of the e-mail tests and of 'make run'
     } >"$reqs"
     hash=$({ cat "$reqs"; "$PY" -V; } | sha256sum | cut -d' ' -f1)
     stamp=$STAMPS/requirements.sha256
@@ -352,7 +355,7 @@ cmd_run() {
     setup run
     ensure_demo_db
     local p
-    for p in "$PORT" "$ODOO_PORT" "$GEVENT_PORT"; do
+    for p in "$PORT" "$ODOO_PORT" "$GEVENT_PORT" "$SMTP_PORT"; do
         port_busy "$p" && die "port $p is in use (another 'make run'?); set IMLT_PORT for nginx's port"
     done
     write_nginx_conf
@@ -362,14 +365,18 @@ $MODULE demo on http://localhost:$PORT
   agent:    login agent     password agent
   customer: login customer  password customer
   admin:    login admin     password admin
+  e-mails Odoo sends: $CACHE/mail/*.eml (local SMTP server on 127.0.0.1:$SMTP_PORT)
 
 EOF
     trap 'exit 130' INT
     trap 'exit 143' TERM
     trap stop_servers EXIT
+    # Every e-mail Odoo sends lands in $CACHE/mail as an .eml file (README, "E-mail").
+    "$PY" "$ROOT/tests/smtp_server.py" --port "$SMTP_PORT" --dir "$CACHE/mail" &
+    SERVER_PIDS+=($!)
     # Production-like: prefork workers + gevent websocket process, behind a reverse proxy.
     ODOO_EXEC=1 odoo_bin -d "$DB" --db-filter="^$DB\$" --proxy-mode \
-        --workers=2 --max-cron-threads=1 \
+        --workers=2 --max-cron-threads=1 --smtp=127.0.0.1 --smtp-port="$SMTP_PORT" \
         --http-interface=127.0.0.1 --http-port="$ODOO_PORT" --gevent-port="$GEVENT_PORT" \
         --limit-time-cpu=600 --limit-time-real=1200 &
     SERVER_PIDS+=($!)
@@ -384,9 +391,9 @@ EOF
             log "ready: http://localhost:$PORT (Ctrl-C stops Odoo and nginx)"
             break
         fi
-        if ! kill -0 "${SERVER_PIDS[0]}" 2>/dev/null || ! kill -0 "${SERVER_PIDS[1]}" 2>/dev/null; then
-            break
-        fi
+        local gone=0 pid
+        for pid in "${SERVER_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || gone=1; done
+        [ $gone -eq 0 ] || break
         sleep 0.5
     done
     # Serve until either process ends or we are interrupted; the EXIT trap stops the other.

@@ -1,0 +1,537 @@
+"""The ticket's e-mail: a customer who is away gets the agents' unread
+messages by e-mail, once, and their reply to it comes back through Odoo's mail
+gateway into the conversation as their own message, after the same checks as
+a message typed on the portal.
+
+The e-mail is a message of the ticket (subtype ``mt_ticket_away_mail``, only
+the customer as recipient), so Odoo gives it the ticket's Message-ID and
+Reply-To, and the gateway routes a reply back to ``message_update`` of the
+ticket by its In-Reply-To / References."""
+
+import logging
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+import lxml.html
+from lxml import etree
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import email_normalize, html2plaintext
+
+from odoo.addons.bus.models.bus_presence import DISCONNECTION_TIMER
+
+_logger = logging.getLogger(__name__)
+
+# Away e-mails are about recent messages: tickets without activity for this
+# long are not looked at any more.
+AWAY_MAIL_HORIZON_DAYS = 7
+# Written above the quoted e-mail: the reply is what comes before it.
+REPLY_MARKER = "##-"
+# Lines that introduce a quoted e-mail ("On ... wrote:", German, French).
+QUOTE_HEADER_RE = re.compile(
+    r"^(on\s.+wrote:|am\s.+schrieb.*:|le\s.+a\s+écrit\s*:|-+\s*original message\s*-+)$",
+    re.IGNORECASE,
+)
+
+
+class ImLivechatTicket(models.Model):
+    _inherit = "im_livechat.ticket"
+
+    away_mail_message_id = fields.Integer(
+        "Last E-mailed Message",
+        readonly=True,
+        copy=False,
+        help="Id of the last message of the conversation e-mailed to the away customer: "
+        "the next e-mail holds only later ones.",
+    )
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
+
+    def action_resolve(self):
+        result = super().action_resolve()
+        self._flag_customer_notices()
+        self.filtered(
+            lambda ticket: (
+                ticket.livechat_channel_id.ticket_transcript_on_resolve
+                and ticket.partner_id.email_normalized
+            )
+        )._send_transcript()
+        return result
+
+    def action_reopen(self):
+        result = super().action_reopen()
+        self._flag_customer_notices()
+        return result
+
+    # ------------------------------------------------------------
+    # Away e-mails
+    # ------------------------------------------------------------
+
+    def _flag_customer_notices(self):
+        """The notice an agent's resolve or reopen just posted is e-mailed to
+        an away customer like an agent's message (not the customer's own)."""
+        if not self.env.user._is_internal():
+            return
+        for ticket in self.filtered("channel_id"):
+            # sudo: mail.message - the notice the system just posted in the conversation
+            notice = (
+                self.env["mail.message"]
+                .sudo()
+                .search(
+                    [
+                        ("model", "=", "discuss.channel"),
+                        ("res_id", "=", ticket.channel_id.id),
+                        ("message_type", "=", "notification"),
+                    ],
+                    order="id desc",
+                    limit=1,
+                )
+            )
+            notice.ticket_customer_notice = True
+
+    @api.model
+    def _cron_send_away_mails(self):
+        """E-mail every away customer the agents' messages they have not read
+        for their team's delay, one e-mail per ticket."""
+        for ticket, messages in self._get_away_mail_candidates():
+            if not ticket._may_send_away_mail():
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    ticket._send_away_mail(messages)
+            except Exception:
+                # one bad address must not stop the others
+                _logger.exception("Ticket %s: the away e-mail failed", ticket.reference)
+
+    @api.model
+    def _get_away_mail_candidates(self):
+        """[(ticket, messages)]: tickets whose customer has not read agents'
+        messages (or resolve and reopen notices) that were not e-mailed yet,
+        the oldest of them older than the team's delay.
+
+        One query: it compares each message with the customer's own read
+        pointer and the ticket's last e-mailed message, which a domain cannot
+        express."""
+        now = fields.Datetime.now()
+        self.env["mail.message"].flush_model()
+        self.env["discuss.channel.member"].flush_model(["seen_message_id"])
+        self.env["im_livechat.channel"].flush_model(["ticket_email_delay"])
+        self.flush_model()
+        self.env.cr.execute(
+            """
+            SELECT t.id, array_agg(m.id ORDER BY m.id)
+              FROM im_livechat_ticket t
+              JOIN im_livechat_channel team ON team.id = t.livechat_channel_id
+              JOIN discuss_channel_member cm
+                ON cm.channel_id = t.channel_id AND cm.partner_id = t.partner_id
+              JOIN mail_message m ON m.model = 'discuss.channel' AND m.res_id = t.channel_id
+             WHERE t.last_activity_date >= %(horizon)s
+               AND m.id > GREATEST(COALESCE(cm.seen_message_id, 0), t.away_mail_message_id)
+               AND m.author_id IS DISTINCT FROM t.partner_id
+               AND m.is_internal IS NOT TRUE
+               AND (m.ticket_customer_notice
+                    OR (m.message_type = 'comment'
+                        AND EXISTS (SELECT 1 FROM res_users u
+                                     WHERE u.partner_id = m.author_id AND NOT u.share)))
+          GROUP BY t.id, team.ticket_email_delay
+            HAVING team.ticket_email_delay <= 0
+                OR MIN(m.create_date) <= %(now)s - make_interval(mins => team.ticket_email_delay)
+          ORDER BY t.id
+            """,
+            {"horizon": now - timedelta(days=AWAY_MAIL_HORIZON_DAYS), "now": now},
+        )
+        rows = self.env.cr.fetchall()
+        # sudo: mail.message - the cron reads the conversations it e-mails
+        Message = self.env["mail.message"].sudo()
+        return [(self.sudo().browse(ticket_id), Message.browse(ids)) for ticket_id, ids in rows]
+
+    def _may_send_away_mail(self):
+        """The customer wants these e-mails, has an address and is offline."""
+        self.ensure_one()
+        customer = self.partner_id
+        return bool(
+            customer.ticket_email_notify and customer.email_normalized and self._is_customer_away()
+        )
+
+    def _is_customer_away(self):
+        """Offline, and for long enough: Odoo marks a user offline as soon as
+        any of their sockets closes, and the other tabs report presence again
+        within a minute; a poll that recent means the customer may be back."""
+        self.ensure_one()
+        users = self.partner_id.with_context(active_test=False).user_ids
+        if not users:
+            return True
+        recently = fields.Datetime.now() - timedelta(seconds=DISCONNECTION_TIMER)
+        # sudo: bus.presence - the customer's presence
+        presences = self.env["bus.presence"].sudo().search([("user_id", "in", users.ids)])
+        return not any(
+            presence.status != "offline" or (presence.last_poll and presence.last_poll > recently)
+            for presence in presences
+        )
+
+    def _send_away_mail(self, messages):
+        """E-mail ``messages`` to the customer, from the team, in the
+        customer's language; the next e-mail starts after them."""
+        self.ensure_one()
+        customer = self.partner_id
+        ticket = self.with_context(lang=customer.lang or self.env.lang)
+        body = ticket.env["ir.qweb"]._render(
+            "im_livechat_ticket.ticket_mail_away", ticket._prepare_away_mail_values(messages)
+        )
+        ticket.message_post(
+            body=body,
+            subject=ticket.env._(
+                "[%(reference)s] %(subject)s: new replies",
+                reference=self.reference,
+                subject=self.name,
+            ),
+            author_id=self.env.ref("base.partner_root").id,
+            email_from=self.livechat_channel_id._get_ticket_email_from(self.company_id),
+            partner_ids=customer.ids,
+            message_type="comment",
+            subtype_xmlid="im_livechat_ticket.mt_ticket_away_mail",
+            email_layout_xmlid="mail.mail_notification_light",
+            mail_auto_delete=False,
+        )
+        self.away_mail_message_id = max(messages.ids)
+
+    def _prepare_away_mail_values(self, messages):
+        self.ensure_one()
+        base_url = self.get_base_url()
+        agent_names = {
+            user.partner_id: user.livechat_username or user.name
+            for user in messages.author_id.user_ids.filtered(lambda user: not user.share)
+        }
+        # sudo: ir.attachment - links to the files of the customer's own conversation
+        attachments = messages.attachment_ids.sudo()
+        tokens = dict(zip(attachments.ids, attachments.generate_access_token(), strict=True))
+        return {
+            "ticket": self,
+            "team": self.livechat_channel_id,
+            "messages": messages.sorted("id"),
+            "agent_names": agent_names,
+            "ticket_url": f"{base_url}/my/tickets/{self.id}",
+            "reply_marker": REPLY_MARKER,
+            # the customer may not be signed in: the login page goes on to the file
+            "attachment_url": lambda attachment: (
+                f"{base_url}/web/login?redirect="
+                + quote(
+                    f"/web/content/{attachment.id}?download=true"
+                    f"&access_token={tokens[attachment.id]}",
+                    safe="",
+                )
+            ),
+            "is_notice": lambda message: message.message_type == "notification",
+        }
+
+    def _notify_get_reply_to(self, default=None):
+        # replies go to the team's alias when it has one, else to the catchall
+        result = super()._notify_get_reply_to(default=default)
+        for ticket in self:
+            team = ticket.livechat_channel_id.sudo()
+            if team.alias_email:
+                result[ticket.id] = ticket._notify_get_reply_to_formatted_email(
+                    team.alias_email, ticket.display_name, company=ticket.company_id
+                )
+        return result
+
+    # ------------------------------------------------------------
+    # Portal
+    # ------------------------------------------------------------
+
+    def _portal_set_email_notify(self, enabled):
+        """The customer turns the e-mails of unread replies on or off (for all
+        their tickets). The caller checked access to the ticket."""
+        self.ensure_one()
+        # sudo: res.partner - portal users set this one preference of their own
+        self.env.user.partner_id.sudo().ticket_email_notify = bool(enabled)
+
+    # ------------------------------------------------------------
+    # Transcript
+    # ------------------------------------------------------------
+
+    def _get_transcript_author_names(self, messages):
+        """{partner id: name} of the authors, agents by their chat name as the
+        customer sees them."""
+        names = {partner.id: partner.name for partner in messages.author_id}
+        # sudo: res.users - the agents' names shown to their customers
+        for user in messages.author_id.user_ids.sudo().filtered(lambda user: not user.share):
+            names[user.partner_id.id] = user.livechat_username or user.name
+        return names
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Transcript %(reference)s", reference=self.reference)
+
+    def _render_transcript(self):
+        """The conversation of the ticket as PDF bytes."""
+        self.ensure_one()
+        # sudo: ir.actions.report - the caller may read the ticket
+        report = self.env["ir.actions.report"].sudo().with_company(self.company_id)
+        pdf, _type = report._render_qweb_pdf(
+            "im_livechat_ticket.action_report_ticket_transcript", self.ids
+        )
+        return pdf
+
+    def _send_transcript(self):
+        """E-mail the customer the conversation as PDF, from the team."""
+        for ticket in self:
+            lang_ticket = ticket.with_context(lang=ticket.partner_id.lang or self.env.lang)
+            # sudo: im_livechat.ticket - the system writes to the customer
+            lang_ticket.sudo().message_post(
+                body=lang_ticket.env["ir.qweb"]._render(
+                    "im_livechat_ticket.ticket_mail_transcript",
+                    {
+                        "ticket": ticket,
+                        "ticket_url": f"{ticket.get_base_url()}/my/tickets/{ticket.id}",
+                    },
+                ),
+                subject=lang_ticket.env._(
+                    "[%(reference)s] %(subject)s: transcript",
+                    reference=ticket.reference,
+                    subject=ticket.name,
+                ),
+                author_id=self.env.ref("base.partner_root").id,
+                email_from=ticket.livechat_channel_id._get_ticket_email_from(ticket.company_id),
+                partner_ids=ticket.partner_id.ids,
+                message_type="comment",
+                subtype_xmlid="im_livechat_ticket.mt_ticket_away_mail",
+                email_layout_xmlid="mail.mail_notification_light",
+                attachments=[(f"{ticket.reference}.pdf", ticket._render_transcript())],
+            )
+
+    # ------------------------------------------------------------
+    # New tickets by e-mail
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_email_ticket_input(self, msg_dict):
+        """(subject, first message, files) of a new ticket from an e-mail."""
+        text = self._get_email_reply_text(msg_dict.get("body"))
+        files = [
+            (attachment.fname, self._get_email_attachment_content(attachment))
+            for attachment in msg_dict.get("attachments") or ()
+        ]
+        subject = (msg_dict.get("subject") or "").strip()[:200] or text[:80]
+        return subject, text or subject, files
+
+    @api.model
+    def _get_email_customer_user(self, msg_dict):
+        """The portal user whose address sent the e-mail, if exactly one."""
+        email = email_normalize(msg_dict.get("email_from") or "")
+        if not email:
+            return self.env["res.users"]
+        # sudo: res.users - finding the customer who sent the e-mail
+        users = (
+            self.env["res.users"]
+            .sudo()
+            .search([("email_normalized", "=", email), ("share", "=", True)], limit=2)
+        )
+        return users if len(users) == 1 else self.env["res.users"]
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A known customer's e-mail to the team's alias opens a ticket as if
+        they used the portal form: same checks, same first message."""
+        user = self._get_email_customer_user(msg_dict)
+        if not user:
+            raise UserError(self.env._("Only customers with a portal account can open tickets."))
+        team_id = (custom_values or {}).get("livechat_channel_id")
+        subject, text, files = self._get_email_ticket_input(msg_dict)
+        ticket = (
+            self.with_user(user)
+            .with_context(ticket_email_team_id=team_id)
+            ._portal_create_ticket(subject, text, attachments=files)
+        )
+        msg_dict["ticket_email_handled"] = True
+        return ticket.sudo()
+
+    @api.model
+    def _prepare_portal_ticket_values(self, name, priority):
+        values = super()._prepare_portal_ticket_values(name, priority)
+        if self.env.context.get("ticket_email_team_id"):
+            values["livechat_channel_id"] = self.env.context["ticket_email_team_id"]
+        return values
+
+    # ------------------------------------------------------------
+    # Replies by e-mail
+    # ------------------------------------------------------------
+
+    @api.returns("mail.message", lambda value: value.id)
+    def message_post(self, **kwargs):
+        # the mail gateway posts every reply on the ticket after message_update:
+        # a reply that went into the conversation (or was answered) is not
+        # stored a second time
+        if kwargs.pop("ticket_email_handled", False):
+            return self.env["mail.message"]
+        return super().message_post(**kwargs)
+
+    def message_update(self, msg_dict, update_vals=None):
+        result = super().message_update(msg_dict, update_vals=update_vals)
+        for ticket in self:
+            # answers and refusals in the customer's language
+            ticket.with_context(lang=ticket.partner_id.lang or self.env.lang)._receive_email_reply(
+                msg_dict
+            )
+        return result
+
+    def _receive_email_reply(self, msg_dict):
+        """An e-mail replying to one of the ticket's e-mails came in (the
+        gateway runs this as superuser): the customer's reply goes into the
+        conversation as theirs; anyone else's becomes a note for the agents."""
+        self.ensure_one()
+        sender = self._get_email_reply_sender(msg_dict)
+        if not sender or not self.channel_id:
+            self._make_email_reply_a_note(msg_dict)
+            return
+        if self.state == "resolved" and not self.can_customer_reopen:
+            self._send_email_reply_answer(
+                msg_dict,
+                self.env._(
+                    "This ticket was resolved and can no longer be reopened, so your message "
+                    "was not added to it. If you still need help, please open a new ticket."
+                ),
+            )
+            msg_dict["ticket_email_handled"] = True
+            return
+        # the customer's own rights, as on the portal: a user of theirs, or
+        # (a contact without a portal login) the system writing on their behalf
+        user = sender.with_context(active_test=False).user_ids.filtered("share")[:1]
+        ticket = self.with_user(user or self.env.ref("base.user_root"))
+        text = self._get_email_reply_text(msg_dict.get("body"))
+        files = [
+            (attachment.fname, self._get_email_attachment_content(attachment))
+            for attachment in msg_dict.get("attachments") or ()
+        ]
+        try:
+            with self.env.cr.savepoint():
+                if ticket.state == "resolved":
+                    ticket._portal_reopen()
+                ticket._post_customer_message(text, files)
+        except (UserError, ValidationError, AccessError) as error:
+            _logger.info("Ticket %s: e-mailed reply refused: %s", self.reference, error.args[0])
+            self._send_email_reply_answer(msg_dict, error.args[0])
+        msg_dict["ticket_email_handled"] = True
+
+    def _get_email_reply_sender(self, msg_dict):
+        """The customer (or a coworker who follows the ticket through company
+        sharing) whose address sent the e-mail; None for any other address."""
+        email = email_normalize(msg_dict.get("email_from") or "")
+        if not email:
+            return None
+        partners = self._get_customer_partners().filtered(
+            lambda partner: partner.email_normalized == email
+        )
+        if self.partner_id in partners:
+            return self.partner_id
+        # a coworker writes as themselves, never as the ticket's customer
+        return partners.filtered(
+            lambda partner: partner.with_context(active_test=False).user_ids.filtered("share")
+        )[:1]
+
+    def _make_email_reply_a_note(self, msg_dict):
+        """The e-mail did not come from the ticket's customer: the gateway
+        stores it on the ticket as an internal note, which customers never
+        see, with what it is and without the files the checks refuse."""
+        msg_dict["is_internal"] = True
+        sender_is_agent = any(
+            not user.share
+            for user in self.env["res.partner"].browse(msg_dict.get("author_id")).user_ids
+        )
+        if not sender_is_agent:
+            warning = Markup("<p><strong>%s</strong></p>") % self.env._(
+                "Received by e-mail from %(sender)s, who is not this ticket's customer: "
+                "kept as a note, the customer does not see it.",
+                sender=msg_dict.get("email_from") or "?",
+            )
+            msg_dict["body"] = warning + Markup(msg_dict.get("body") or "")
+        kept = []
+        for attachment in msg_dict.get("attachments") or ():
+            try:
+                self._check_uploads(
+                    [(attachment.fname, self._get_email_attachment_content(attachment))]
+                )
+            except UserError:
+                _logger.info(
+                    "Ticket %s: file %s of an e-mail refused", self.reference, attachment.fname
+                )
+                continue
+            kept.append(attachment)
+        msg_dict["attachments"] = kept
+
+    def _send_email_reply_answer(self, msg_dict, text):
+        """Tell the sender why their e-mail did not reach the conversation,
+        in their language, from the team."""
+        sender = email_normalize(msg_dict.get("email_from") or "")
+        if not sender:
+            return
+        body = self.env["ir.qweb"]._render(
+            "im_livechat_ticket.ticket_mail_reply_refused",
+            {
+                "ticket": self,
+                "text": text,
+                "ticket_url": f"{self.get_base_url()}/my/tickets/{self.id}",
+                "new_ticket_url": f"{self.get_base_url()}/my/tickets/new",
+            },
+        )
+        # sudo: mail.mail - the gateway answers the sender
+        self.env["mail.mail"].sudo().create(
+            {
+                "subject": self.env._("Re: %(subject)s", subject=msg_dict.get("subject") or ""),
+                "body_html": body,
+                "email_from": self.livechat_channel_id._get_ticket_email_from(self.company_id),
+                "email_to": msg_dict.get("email_from"),
+                "references": msg_dict.get("message_id"),
+                "auto_delete": True,
+                # RFC 3834: auto-responders do not answer this answer
+                "headers": repr({"Auto-Submitted": "auto-replied"}),
+            }
+        )
+
+    @api.model
+    def _get_email_attachment_content(self, attachment):
+        content = attachment.content
+        return content.encode() if isinstance(content, str) else content
+
+    @api.model
+    def _get_email_reply_text(self, html):
+        """The new text of an e-mailed reply, as plain text: without the
+        quoted e-mail under it (tagged by Odoo's parser or by the mail
+        client), nor what follows our reply marker."""
+        if not html:
+            return ""
+        try:
+            root = lxml.html.fromstring(str(html))
+        except (etree.ParserError, ValueError):
+            return html2plaintext(html).split(REPLY_MARKER, 1)[0].strip()
+        quoted = root.xpath(
+            "//*[@data-o-mail-quote] | //blockquote"
+            " | //*[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]"
+            " | //*[contains(concat(' ', normalize-space(@class), ' '), ' moz-cite-prefix ')]"
+        )
+        for node in quoted:
+            if node.getparent() is not None:
+                node.drop_tree()
+        # keep the addresses of links: html2plaintext would list them at the end
+        for link in root.xpath("//a[@href]"):
+            href = link.get("href")
+            label = link.text_content().strip()
+            link.attrib.pop("href")
+            if href and href != label and not href.startswith("mailto:"):
+                link.tail = f" ({href})" + (link.tail or "")
+        text = html2plaintext(lxml.html.tostring(root, encoding="unicode"))
+        text = text.split(REPLY_MARKER, 1)[0]
+        lines = text.rstrip().splitlines()
+        # a plain text e-mail quotes with "> " lines, under a header line
+        while lines and (
+            not lines[-1].strip()
+            or lines[-1].lstrip().startswith(">")
+            or QUOTE_HEADER_RE.match(lines[-1].strip())
+        ):
+            lines.pop()
+        return "\n".join(lines).strip()
