@@ -12,3 +12,4 @@ from . import ir_attachment
 from . import ir_binary
 from . import mail_message
 from . import res_partner
+from . import res_users
