@@ -15,7 +15,8 @@ Keycloak, built from Authlib's server components on werkzeug:
   (client authentication by HTTP Basic or form);
 - ``GET /userinfo`` answers the claims of a valid access token (bearer header
   or ``access_token`` query parameter), 401 with a ``WWW-Authenticate``
-  challenge otherwise;
+  challenge otherwise; ``/userinfo/header-only`` takes the header only, as
+  Microsoft Graph's does;
 - ``GET /jwks`` publishes the signing key, ``GET /.well-known/openid-configuration``
   the endpoints.
 
@@ -229,6 +230,7 @@ class Provider(AuthorizationServer):
                 Rule("/authorize", endpoint="authorize", methods=["GET", "POST"]),
                 Rule("/token", endpoint="token", methods=["POST"]),
                 Rule("/userinfo", endpoint="userinfo", methods=["GET", "POST"]),
+                Rule("/userinfo/header-only", endpoint="userinfo_header", methods=["GET"]),
                 Rule("/jwks", endpoint="jwks", methods=["GET"]),
                 Rule("/.well-known/openid-configuration", endpoint="discovery"),
             ]
@@ -296,8 +298,8 @@ class Provider(AuthorizationServer):
     def _serve_token(self, request):
         return self.create_token_response(request)
 
-    def _serve_userinfo(self, request):
-        access_token = request.args.get("access_token", "")
+    def _serve_userinfo(self, request, header_only=False):
+        access_token = "" if header_only else request.args.get("access_token", "")
         scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer":
             access_token = credentials
@@ -307,6 +309,9 @@ class Provider(AuthorizationServer):
             return response
         user, _client_id, scope = self.tokens[access_token]
         return self._json(dict(user_info(user, scope)))
+
+    def _serve_userinfo_header(self, request):
+        return self._serve_userinfo(request, header_only=True)
 
     def _serve_jwks(self, request):
         return self._json({"keys": [self.key.as_dict(is_private=False, alg="RS256", use="sig")]})

@@ -269,6 +269,30 @@ class TestSingleSignOn(TicketFixtures, HttpCase):
         )
         self.assertEqual(self.customer_a.oauth_uid, "idp-anna")
 
+    def test_token_in_authorization_header(self):
+        """Providers such as Microsoft Entra ID (Graph's userinfo) take the token
+        in the ``Authorization`` header only: Odoo sends it there once the
+        system parameter ``auth_oauth.authorization_header`` is set."""
+        self.provider.validation_endpoint = self.idp.url("/userinfo/header-only")
+        self.env.flush_all()
+        with mute_logger(SIGNIN_LOGGER):
+            self._assert_refused(self._sign_in("anna"))
+        self.env["ir.config_parameter"].set_param("auth_oauth.authorization_header", "1")
+        self.env.flush_all()
+        self._assert_lands_on_tickets(self._sign_in("anna"), self.customer_a, shown=[self.ticket_a])
+
+    def test_new_sign_in_ends_the_previous_session(self):
+        """auth_oauth keeps one token per user and makes it part of the session
+        token: signing in again, e.g. on a phone, ends the session before."""
+        self._assert_lands_on_tickets(self._sign_in("anna"), self.customer_a)
+        first_session = self.opener.cookies["session_id"]
+        self.opener.cookies.clear()
+        self._assert_lands_on_tickets(self._sign_in("anna"), self.customer_a)
+        self.opener.cookies.clear()
+        self.opener.cookies.set("session_id", first_session)
+        page = self.url_open("/my/tickets")
+        self.assertEqual(urlsplit(page.url).path, "/web/login")
+
     def test_existing_customer_links_through_invitation(self):
         """(a) An existing customer whose account is not linked yet: an identity
         with the same e-mail address is refused, even with sign-up open (no
