@@ -15,3 +15,4 @@ from . import ir_binary
 from . import ir_http
 from . import mail_message
 from . import res_partner
+from . import res_users

@@ -1,4 +1,10 @@
-from odoo import fields, models
+import re
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# one domain of an e-mail address: labels separated by dots, no spaces or "@"
+EMAIL_DOMAIN_RE = re.compile(r"^[^\s@.,;]+(\.[^\s@.,;]+)+$")
 
 
 class ResPartner(models.Model):
@@ -13,6 +19,12 @@ class ResPartner(models.Model):
         default=True,
         help="While this customer is offline, agents' replies they have not read are e-mailed "
         "to them (after the team's delay, one e-mail per ticket).",
+    )
+    ticket_email_domain = fields.Char(
+        "Sign-up E-mail Domains",
+        help="People who sign up through an identity provider with an e-mail address at one of "
+        "these domains become contacts of this company, e.g. bikes-a.example. Separate "
+        "several domains with commas.",
     )
     livechat_ticket_ids = fields.One2many(
         "im_livechat.ticket", "partner_id", string="Support Tickets"
@@ -33,3 +45,51 @@ class ResPartner(models.Model):
                 if partner in self:
                     partner.livechat_ticket_count += count
                 partner = partner.parent_id
+
+    @api.constrains("ticket_email_domain", "is_company")
+    def _check_ticket_email_domain(self):
+        for partner in self.filtered("ticket_email_domain"):
+            if not partner.is_company:
+                raise ValidationError(
+                    self.env._("Only a company can have sign-up e-mail domains: %s", partner.name)
+                )
+            for domain in partner._ticket_email_domains():
+                if not EMAIL_DOMAIN_RE.match(domain):
+                    raise ValidationError(
+                        self.env._("%s is not an e-mail domain, e.g. bikes-a.example.", domain)
+                    )
+                other = self._ticket_company_for_email_domain(domain) - partner
+                if other:
+                    raise ValidationError(
+                        self.env._(
+                            "The e-mail domain %(domain)s already belongs to %(company)s.",
+                            domain=domain,
+                            company=other[0].display_name,
+                        )
+                    )
+
+    def _ticket_email_domains(self):
+        """The e-mail domains of this company, in lower case."""
+        self.ensure_one()
+        parts = re.split(r"[\s,;]+", (self.ticket_email_domain or "").lower())
+        return [part.lstrip("@") for part in parts if part.lstrip("@")]
+
+    @api.model
+    def _ticket_company_for_email_domain(self, domain):
+        """The companies that list the e-mail domain ``domain``."""
+        domain = domain.lower()
+        # sudo: res.partner - the domain of any customer company counts, whatever the caller reads
+        candidates = self.sudo().search(
+            [("is_company", "=", True), ("ticket_email_domain", "ilike", domain)]
+        )
+        return candidates.filtered(lambda c: domain in c._ticket_email_domains())
+
+    @api.model
+    def _ticket_company_for_email(self, email):
+        """The customer company whose sign-up e-mail domain is the one of ``email``,
+        or no record."""
+        _local, at, domain = (email or "").strip().rpartition("@")
+        if not at or not domain:
+            return self.browse()
+        companies = self._ticket_company_for_email_domain(domain)
+        return companies if len(companies) == 1 else self.browse()

@@ -25,3 +25,4 @@ from . import test_agent_field_tour
 from . import test_accessibility
 from . import test_portal_language
 from . import test_mail
+from . import test_sso

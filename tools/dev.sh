@@ -37,6 +37,9 @@ LOG_DIR=$CACHE/logs
 STAMPS=$CACHE/stamps
 # One addons dir per checkout, so two checkouts never test each other's code.
 ADDONS_DIR=$CACHE/addons/$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
+# The tests' database also gets Odoo's OAuth sign-in and, where it installed, OCA's OpenID
+# Connect (tests/test_sso.py); the addon itself depends on neither.
+OIDC_ADDON='odoo-addon-auth-oidc==18.0.*'
 
 log() { printf '[dev] %s\n' "$*" >&2; }
 die() { printf '[dev] error: %s\n' "$*" >&2; exit 1; }
@@ -149,12 +152,18 @@ ensure_venv() {
         [ -f "$ODOO_SRC/requirements.txt" ] && python3 "$ROOT/tools/odoo_requirements.py" "$ODOO_SRC/requirements.txt"
         echo websocket-client   # Odoo's websocket tests need it
         echo aiosmtpd           # the local SMTP server of the e-mail tests and of 'make run'
+        echo 'Authlib==1.6.*'   # the identity provider of the single sign-on tests
+        echo python-jose        # what OCA's auth_oidc (below) checks OpenID tokens with
     } >"$reqs"
-    hash=$({ cat "$reqs"; "$PY" -V; } | sha256sum | cut -d' ' -f1)
+    hash=$({ cat "$reqs"; echo "$OIDC_ADDON"; "$PY" -V; } | sha256sum | cut -d' ' -f1)
     stamp=$STAMPS/requirements.sha256
     [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ] && return 0
     log "installing Python requirements into $VENV"
     "$PY" -m pip install -q --disable-pip-version-check -r "$reqs"
+    # OCA's auth_oidc, an optional extra the single sign-on tests try. --no-deps: it requires
+    # the "odoo" distribution, which Odoo's source tree is not.
+    "$PY" -m pip install -q --disable-pip-version-check --no-deps "$OIDC_ADDON" \
+        || log "warning: could not install $OIDC_ADDON; the tests of auth_oidc will be skipped"
     echo "$hash" >"$stamp"
 }
 
@@ -571,6 +580,17 @@ stop_install_checks() {
     [ -z "${INSTALL_TEST_DB:-}" ] || drop_database "$INSTALL_TEST_DB"
 }
 
+# The sign-in modules the single sign-on tests need beside the addon: auth_oauth, and
+# auth_oidc when ensure_venv could install it.
+sso_test_modules() {
+    local modules=auth_oauth
+    "$PY" -c 'import sysconfig, os, sys
+sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["purelib"],
+                                         "odoo/addons/auth_oidc/__manifest__.py")))' \
+        && modules+=,auth_oidc
+    echo "$modules"
+}
+
 cmd_test() {
     setup test
     ensure_axe_core
@@ -606,7 +626,7 @@ cmd_test() {
     log "testing $TEST_TAGS in database $db (http port $http_port), log: $logfile"
     set +e
     # Threaded server, no workers: what Odoo's test runner (HttpCase, tours) expects.
-    odoo_bin -d "$db" -i "$MODULE" --test-enable --test-tags "$TEST_TAGS" --stop-after-init \
+    odoo_bin -d "$db" -i "$MODULE,$(sso_test_modules)" --test-enable --test-tags "$TEST_TAGS" --stop-after-init \
         --workers=0 --max-cron-threads=0 --http-interface=127.0.0.1 \
         --http-port="$http_port" --gevent-port="$gevent_port" --log-level=test 2>&1 | tee "$logfile"
     rc=${PIPESTATUS[0]}
