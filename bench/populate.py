@@ -287,9 +287,10 @@ def populate_background(share, shares):
     )
     env.cr.execute(
         """
-        UPDATE im_livechat_ticket
-           SET last_activity_date = COALESCE(resolved_date, first_response_date, create_date)
-         WHERE id IN %s
+        UPDATE discuss_channel c
+           SET last_interest_dt = COALESCE(t.resolved_date, t.first_response_date, t.create_date)
+          FROM im_livechat_ticket t
+         WHERE t.channel_id = c.id AND t.id IN %s
         """,
         [tuple(created)],
     )

@@ -33,7 +33,6 @@ QUEUE_INDEXES = (
     "im_livechat_ticket_queue_open_idx",
     "im_livechat_ticket_sla_open_idx",
     "im_livechat_ticket_queue_order_idx",
-    "im_livechat_ticket_commercial_activity_idx",
     "im_livechat_ticket__resolved_date_index",
 )
 SUBJECTS = [
@@ -342,7 +341,6 @@ def generate_tickets(conn, data, size):
                 "resolved_date": "s.resolved_date",
                 "assign_date": "CASE WHEN s.user_id IS NOT NULL THEN s.create_date END",
                 "first_response_date": "s.first_response_date",
-                "last_activity_date": last_activity,
                 "sla_response_deadline": "s.response_deadline",
                 "sla_resolution_deadline": "s.resolution_deadline",
                 "sla_success": success,
