@@ -3,6 +3,7 @@ from . import im_livechat_ticket
 from . import im_livechat_ticket_conversation
 from . import im_livechat_ticket_portal
 from . import im_livechat_ticket_mail
+from . import im_livechat_ticket_mail_gateway
 from . import im_livechat_ticket_rating
 from . import im_livechat_ticket_service_level
 from . import im_livechat_ticket_sla

@@ -62,6 +62,10 @@ ALLOWED_MIMETYPES = {
     "application/vnd.oasis.opendocument.presentation",
 }
 
+# Written above the quoted history of an e-mail to a customer: their reply is
+# what comes before it.
+REPLY_MARKER = "##-"
+
 
 class CheckedAttachmentIds(frozenset):
     """Ids of files the server created after checking their content: passed
