@@ -28,7 +28,9 @@ customer, agent = ticket.partner_id.user_ids[:1], ticket.user_id
 members = [(0, 0, {"partner_id": p.id}) for p in customer.partner_id | agent.partner_id]
 limit = env["ir.config_parameter"].get_param("im_livechat_ticket.rate_limit_messages")
 env["ir.config_parameter"].set_param("im_livechat_ticket.rate_limit_messages", "100000/60")
-group = Channel.create({"name": "profile: group", "channel_type": "group", "channel_member_ids": members})
+group = Channel.create(
+    {"name": "profile: group", "channel_type": "group", "channel_member_ids": members}
+)
 livechat = Channel.create(
     {
         "name": "profile: live chat",
@@ -44,7 +46,9 @@ cr.commit()
 
 
 def written():
-    cr.execute("SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables")
+    cr.execute(
+        "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables"
+    )
     return int(cr.fetchone()[0])
 
 

@@ -109,16 +109,19 @@ class ImLivechatTicket(models.Model):
         self.env["mail.message"].flush_model()
         self.env["discuss.channel.member"].flush_model(["seen_message_id"])
         self.env["im_livechat.channel"].flush_model(["ticket_email_delay"])
+        self.env["discuss.channel"].flush_model(["last_interest_dt"])
         self.flush_model()
         self.env.cr.execute(
             """
             SELECT t.id, array_agg(m.id ORDER BY m.id)
               FROM im_livechat_ticket t
               JOIN im_livechat_channel team ON team.id = t.livechat_channel_id
+              JOIN discuss_channel c ON c.id = t.channel_id
               JOIN discuss_channel_member cm
                 ON cm.channel_id = t.channel_id AND cm.partner_id = t.partner_id
               JOIN mail_message m ON m.model = 'discuss.channel' AND m.res_id = t.channel_id
-             WHERE t.last_activity_date >= %(horizon)s
+             -- the ticket's last activity (last_activity_date) is its conversation's
+             WHERE c.last_interest_dt >= %(horizon)s
                AND m.id > GREATEST(COALESCE(cm.seen_message_id, 0), t.away_mail_message_id)
                AND m.author_id IS DISTINCT FROM t.partner_id
                AND m.is_internal IS NOT TRUE
