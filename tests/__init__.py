@@ -22,3 +22,4 @@ from . import test_install_existing_data
 from . import test_bus_dispatch
 from . import test_i18n
 from . import test_agent_field_tour
+from . import test_calls
