@@ -23,6 +23,7 @@ Turns Odoo's live chat into a ticketed support desk.
         "data/im_livechat_channel_data.xml",
         "data/ir_cron_data.xml",
         "views/im_livechat_ticket_views.xml",
+        "views/im_livechat_ticket_call_views.xml",
         "views/im_livechat_ticket_report_views.xml",
         "views/im_livechat_channel_views.xml",
         "views/res_partner_views.xml",
@@ -31,6 +32,7 @@ Turns Odoo's live chat into a ticketed support desk.
     ],
     "demo": [
         "demo/im_livechat_ticket_demo.xml",
+        "demo/im_livechat_ticket_call_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -53,6 +53,30 @@ class ImLivechatTicket(models.Model):
         return result
 
     # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
+
+    def action_call_customer(self):
+        """The queue card's *Call*: open the ticket's form, which starts the
+        call in its conversation (the browser's call service does the call)."""
+        self.ensure_one()
+        if self.state == "resolved":
+            raise UserError(
+                self.env._(
+                    "Ticket %(reference)s is resolved: no call on a resolved ticket.",
+                    reference=self.reference,
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "views": [(False, "form")],
+            # one call per click: the form starts it once for this key
+            "context": {"im_livechat_ticket_start_call": f"{self.id}-{fields.Datetime.now()}"},
+        }
+
+    # ------------------------------------------------------------
     # Rules
     # ------------------------------------------------------------
 
