@@ -23,3 +23,4 @@ from . import test_bus_dispatch
 from . import test_i18n
 from . import test_agent_field_tour
 from . import test_calls
+from . import test_call_tours
