@@ -7,8 +7,11 @@ from . import im_livechat_ticket_mail_gateway
 from . import im_livechat_ticket_rating
 from . import im_livechat_ticket_service_level
 from . import im_livechat_ticket_sla
+from . import im_livechat_ticket_call
 from . import discuss_channel
+from . import discuss_channel_call
 from . import discuss_channel_member
+from . import discuss_channel_rtc_session
 from . import im_livechat_channel
 from . import im_livechat_channel_mail
 from . import ir_attachment

@@ -77,6 +77,12 @@ class ImLivechatChannel(models.Model):
         default=1.0,
         help="A ticket is at risk when a service level deadline is this close.",
     )
+    ticket_customer_calls = fields.Boolean(
+        "Customers Can Call",
+        default=True,
+        help="Customers may start a voice or video call from their ticket page; it rings the "
+        "ticket's agent. Agents can always call customers.",
+    )
     ticket_ids = fields.One2many("im_livechat.ticket", "livechat_channel_id", string="Tickets")
     ticket_open_count = fields.Integer("Open Tickets", compute="_compute_ticket_open_count")
 

@@ -26,3 +26,5 @@ from . import test_accessibility
 from . import test_portal_language
 from . import test_mail
 from . import test_sso
+from . import test_calls
+from . import test_call_tours
