@@ -113,7 +113,7 @@ class ImLivechatTicket(models.Model):
     # does not write its own row per message (ordering by it joins the channel)
     last_activity_date = fields.Datetime(
         related="channel_id.last_interest_dt",
-        string="Last Activity",
+        string="Last Activity Date",
         help="Date of the last message in the conversation.",
     )
 
