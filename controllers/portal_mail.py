@@ -1,7 +1,7 @@
 from odoo import http
 from odoo.http import request
 
-from .portal import TicketPortal
+from .portal import TICKET_FORM_POST, TICKET_PAGE, TicketPortal
 
 
 class TicketMailPortal(TicketPortal):
@@ -13,25 +13,13 @@ class TicketMailPortal(TicketPortal):
         values["ticket_email_notify"] = request.env.user.partner_id.ticket_email_notify
         return values
 
-    @http.route(
-        "/my/tickets/<int:ticket_id>/email_notifications",
-        type="http",
-        auth="user",
-        methods=["POST"],
-        website=True,
-    )
+    @http.route("/my/tickets/<int:ticket_id>/email_notifications", **TICKET_FORM_POST)
     def portal_my_ticket_email_notifications(self, ticket_id, enabled="1", **kw):
         return self._run_ticket_action(
             ticket_id, lambda ticket: ticket._portal_set_email_notify(enabled == "1")
         )
 
-    @http.route(
-        "/my/tickets/<int:ticket_id>/transcript",
-        type="http",
-        auth="user",
-        methods=["GET"],
-        website=True,
-    )
+    @http.route("/my/tickets/<int:ticket_id>/transcript", **TICKET_PAGE)
     def portal_my_ticket_transcript(self, ticket_id, **kw):
         ticket_sudo = self._get_ticket_or_none(ticket_id)
         if not ticket_sudo:

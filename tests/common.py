@@ -304,6 +304,17 @@ class CommittedTicketData(TicketFixtures):
         return results
 
 
+def emulate_screen(browser, size):
+    """Show pages in ``browser`` (Odoo's ChromeBrowser) at ``size`` ("375x667"):
+    headless Chrome's windows are at least 500 px wide, so a phone's screen is
+    emulated through DevTools."""
+    width, height = (int(value) for value in size.split("x"))
+    browser._websocket_request(
+        "Emulation.setDeviceMetricsOverride",
+        params={"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 576},
+    )
+
+
 def wake_sockets(db_name, targets):
     """What PostgreSQL's NOTIFY does after a commit in production: the
     websockets subscribed to ``targets`` (records or channel names) poll the

@@ -6,7 +6,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 from odoo.tools import plaintext2html
 
-from .common import TicketFixtures
+from .common import TicketFixtures, emulate_screen
 
 # The WCAG 2.0 and 2.1 success criteria of levels A and AA that axe-core checks.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -118,20 +118,10 @@ class TestAccessibility(TicketFixtures, HttpCase):
         axe_source = self.axe_source
         navigate_to = ChromeBrowser.navigate_to
 
-        width, height = (int(value) for value in self.browser_size.split("x"))
+        size = self.browser_size
 
         def navigate_with_axe(browser, url, wait_stop=False):
-            # Headless Chrome's windows are at least 500 px wide: a phone's
-            # screen is emulated.
-            browser._websocket_request(
-                "Emulation.setDeviceMetricsOverride",
-                params={
-                    "width": width,
-                    "height": height,
-                    "deviceScaleFactor": 1,
-                    "mobile": width < 576,
-                },
-            )
+            emulate_screen(browser, size)
             # axe-core is loaded in the page before the page's own scripts
             # (not evaluated as the test code: Odoo logs that, and it is 600 kB)
             browser._websocket_request(

@@ -15,7 +15,7 @@ from odoo.addons.bus.models.bus import dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
 from ..models.im_livechat_ticket_call import CALL_HOST_CANDIDATES_PARAM
-from .common import TicketFixtures
+from .common import TicketFixtures, emulate_screen
 
 _logger = logging.getLogger(__name__)
 
@@ -114,17 +114,7 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
         """Run ``tour`` on ``url`` in ``browser``, signed in with ``session``;
         a failure goes to ``errors[name]``."""
         try:
-            width, height = (int(value) for value in self._sizes[name].split("x"))
-            # Chrome's window is at least 500 px wide: a phone's width is emulated
-            browser._websocket_request(
-                "Emulation.setDeviceMetricsOverride",
-                params={
-                    "width": width,
-                    "height": height,
-                    "deviceScaleFactor": 1,
-                    "mobile": width < 576,
-                },
-            )
+            emulate_screen(browser, self._sizes[name])
             browser.set_cookie("session_id", session.sid, "/", HOST)
             browser.navigate_to(f"{self.base_url()}{url}", wait_stop=False)
             if not browser._wait_ready(f"odoo.isTourReady({tour!r})", timeout=60):
