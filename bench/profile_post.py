@@ -1,6 +1,6 @@
 """SQL statements and rows written by one post, ours and stock, in-process.
 
-Run in an Odoo shell on a database with the demo data (commits what it posts):
+Run in an Odoo shell on a database with the demo data (what it creates, it removes):
 
     make shell < bench/profile_post.py
 
@@ -21,10 +21,18 @@ POSTS = 15
 env = env(context={})  # noqa: F821 - given by odoo-bin shell
 cr = env.cr
 Channel = env["discuss.channel"]
-ticket = env["im_livechat.ticket"].search(
+demo = env["im_livechat.ticket"].search(
     [("state", "!=", "resolved"), ("user_id", "!=", False)], limit=1
 )
-customer, agent = ticket.partner_id.user_ids[:1], ticket.user_id
+customer, agent = demo.partner_id.user_ids[:1], demo.user_id
+# a ticket of its own, removed at the end: the demo's conversations stay as they are
+ticket = (
+    env["im_livechat.ticket"]
+    .with_user(customer)
+    ._portal_create_ticket("Profile of one post", "The first message.")
+)
+ticket = ticket.sudo()
+ticket.action_assign(agent)
 members = [(0, 0, {"partner_id": p.id}) for p in customer.partner_id | agent.partner_id]
 limit = env["ir.config_parameter"].get_param("im_livechat_ticket.rate_limit_messages")
 env["ir.config_parameter"].set_param("im_livechat_ticket.rate_limit_messages", "100000/60")
@@ -81,6 +89,7 @@ for who, user in (("customer", customer), ("agent", agent)):
     ):
         statements, rows = profile(channel.id, user, keyed)
         print(f"{label + ', ' + who:36} {statements:>10g} {rows:>13g}")
-(group | livechat).unlink()
+(group | livechat | ticket.channel_id).unlink()
+ticket.unlink()
 env["ir.config_parameter"].set_param("im_livechat_ticket.rate_limit_messages", limit or "30/60")
 cr.commit()
