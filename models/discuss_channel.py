@@ -31,11 +31,17 @@ class DiscussChannel(models.Model):
         return super()._get_allowed_message_post_params() | {"ticket_client_key"}
 
     def _get_message_create_valid_field_names(self):
-        return super()._get_message_create_valid_field_names() | {"ticket_client_key"}
+        return super()._get_message_create_valid_field_names() | {
+            "ticket_client_key",
+            "ticket_customer_notice",
+        }
 
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, *, message_type="notification", **kwargs):
         client_key = kwargs.pop("ticket_client_key", None)
+        if not self.env.su:
+            # only the system marks its notices for away e-mails (_post_notice)
+            kwargs.pop("ticket_customer_notice", None)
         checked_ids = kwargs.pop("ticket_checked_attachment_ids", None)
         if not isinstance(checked_ids, CheckedAttachmentIds):
             checked_ids = CheckedAttachmentIds()

@@ -6,6 +6,8 @@ beside this file, each ``_inherit``-ing it (as mail's res_partner does):
 - im_livechat_ticket_conversation.py: the discuss.channel, posting, unread counts
 - im_livechat_ticket_portal.py: what customers do (create, reopen, limits, uploads)
 - im_livechat_ticket_rating.py: the customer's rating
+- im_livechat_ticket_mail.py, im_livechat_ticket_mail_gateway.py: e-mail out and in
+- im_livechat_ticket_call.py: calls in the conversation
 - im_livechat_ticket_data.py: constants and limits
 """
 
@@ -277,7 +279,8 @@ class ImLivechatTicket(models.Model):
                 # sudo: discuss.channel - agents may not write livechat sessions they do not own
                 ticket.channel_id.sudo().livechat_active = False
             ticket._post_notice(
-                self.env._("%(user)s resolved this ticket.", user=self.env.user.name)
+                self.env._("%(user)s resolved this ticket.", user=self.env.user.name),
+                customer_notice=self.env.user._is_internal(),
             )
         # ask the customer for a rating: the request is created now, the
         # customer answers on the ticket page or through the rating link
@@ -309,7 +312,8 @@ class ImLivechatTicket(models.Model):
                 # sudo: discuss.channel - reopening makes the conversation active again
                 ticket.channel_id.sudo().livechat_active = True
             ticket._post_notice(
-                self.env._("%(user)s reopened this ticket.", user=self.env.user.name)
+                self.env._("%(user)s reopened this ticket.", user=self.env.user.name),
+                customer_notice=self.env.user._is_internal(),
             )
         return True
 

@@ -219,8 +219,13 @@ class ImLivechatTicket(models.Model):
         if member and last_message_id:
             member._mark_as_read(last_message_id)
 
-    def _post_notice(self, text):
-        """Post a system notice (no author) in the conversation."""
+    def _post_notice(self, text, customer_notice=False):
+        """Post a system notice (no author) in the conversation.
+
+        :param customer_notice: an agent's notice that an away customer is
+            e-mailed like an agent's message (resolve, reopen)
+        """
+        flag = {"ticket_customer_notice": True} if customer_notice else {}
         for ticket in self.filtered("channel_id"):
             # sudo: discuss.channel - notices are posted by the system
             ticket.channel_id.sudo().message_post(
@@ -228,6 +233,7 @@ class ImLivechatTicket(models.Model):
                 body=Markup('<div class="o_mail_notification">%s</div>') % text,
                 message_type="notification",
                 subtype_xmlid="mail.mt_comment",
+                **flag,
             )
 
     def _on_agent_message(self, message):

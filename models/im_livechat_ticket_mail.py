@@ -42,7 +42,6 @@ class ImLivechatTicket(models.Model):
 
     def action_resolve(self):
         result = super().action_resolve()
-        self._flag_customer_notices()
         self.filtered(
             lambda ticket: (
                 ticket.livechat_channel_id.ticket_transcript_on_resolve
@@ -51,36 +50,9 @@ class ImLivechatTicket(models.Model):
         )._send_transcript()
         return result
 
-    def action_reopen(self):
-        result = super().action_reopen()
-        self._flag_customer_notices()
-        return result
-
     # ------------------------------------------------------------
     # Away e-mails
     # ------------------------------------------------------------
-
-    def _flag_customer_notices(self):
-        """The notice an agent's resolve or reopen just posted is e-mailed to
-        an away customer like an agent's message (not the customer's own)."""
-        if not self.env.user._is_internal():
-            return
-        for ticket in self.filtered("channel_id"):
-            # sudo: mail.message - the notice the system just posted in the conversation
-            notice = (
-                self.env["mail.message"]
-                .sudo()
-                .search(
-                    [
-                        ("model", "=", "discuss.channel"),
-                        ("res_id", "=", ticket.channel_id.id),
-                        ("message_type", "=", "notification"),
-                    ],
-                    order="id desc",
-                    limit=1,
-                )
-            )
-            notice.ticket_customer_notice = True
 
     @api.model
     def _cron_send_away_mails(self):
@@ -174,22 +146,33 @@ class ImLivechatTicket(models.Model):
         body = ticket.env["ir.qweb"]._render(
             "im_livechat_ticket.ticket_mail_away", ticket._prepare_away_mail_values(messages)
         )
-        ticket.message_post(
-            body=body,
-            subject=ticket.env._(
+        ticket._post_customer_email(
+            body,
+            ticket.env._(
                 "[%(reference)s] %(subject)s: new replies",
                 reference=self.reference,
                 subject=self.name,
             ),
-            author_id=self.env.ref("base.partner_root").id,
-            email_from=self.livechat_channel_id._get_ticket_email_from(self.company_id),
-            partner_ids=customer.ids,
-            message_type="comment",
-            subtype_xmlid="im_livechat_ticket.mt_ticket_away_mail",
-            email_layout_xmlid="mail.mail_notification_light",
             mail_auto_delete=False,
         )
         self.away_mail_message_id = max(messages.ids)
+
+    def _post_customer_email(self, body, subject, **kwargs):
+        """Post ``body`` on the ticket as an e-mail to its customer alone, from
+        the team (subtype mt_ticket_away_mail: followers do not get it), so
+        that a reply threads back to the ticket."""
+        self.ensure_one()
+        return self.message_post(
+            body=body,
+            subject=subject,
+            author_id=self.env.ref("base.partner_root").id,
+            email_from=self.livechat_channel_id._get_ticket_email_from(self.company_id),
+            partner_ids=self.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="im_livechat_ticket.mt_ticket_away_mail",
+            email_layout_xmlid="mail.mail_notification_light",
+            **kwargs,
+        )
 
     def _prepare_away_mail_values(self, messages):
         self.ensure_one()
@@ -274,24 +257,18 @@ class ImLivechatTicket(models.Model):
         for ticket in self:
             lang_ticket = ticket.with_context(lang=ticket.partner_id.lang or self.env.lang)
             # sudo: im_livechat.ticket - the system writes to the customer
-            lang_ticket.sudo().message_post(
-                body=lang_ticket.env["ir.qweb"]._render(
+            lang_ticket.sudo()._post_customer_email(
+                lang_ticket.env["ir.qweb"]._render(
                     "im_livechat_ticket.ticket_mail_transcript",
                     {
                         "ticket": ticket,
                         "ticket_url": f"{ticket.get_base_url()}/my/tickets/{ticket.id}",
                     },
                 ),
-                subject=lang_ticket.env._(
+                lang_ticket.env._(
                     "[%(reference)s] %(subject)s: transcript",
                     reference=ticket.reference,
                     subject=ticket.name,
                 ),
-                author_id=self.env.ref("base.partner_root").id,
-                email_from=ticket.livechat_channel_id._get_ticket_email_from(ticket.company_id),
-                partner_ids=ticket.partner_id.ids,
-                message_type="comment",
-                subtype_xmlid="im_livechat_ticket.mt_ticket_away_mail",
-                email_layout_xmlid="mail.mail_notification_light",
                 attachments=[(f"{ticket.reference}.pdf", ticket._render_transcript())],
             )
