@@ -20,11 +20,19 @@ class DiscussChannel(models.Model):
     def _to_store(self, store):
         res = super()._to_store(store)
         # the web client keys every post to a ticket's conversation (retries store once),
-        # wherever the agent writes from: Discuss, a chat window or the ticket form
+        # wherever the agent writes from (Discuss, a chat window, the ticket form), and
+        # offers customers a Call button when the ticket's team takes their calls
         for channel in self.filtered(lambda c: c.channel_type == "livechat"):
-            # sudo: im_livechat.ticket - whether the conversation is a ticket's, not the ticket
-            if channel.sudo().livechat_ticket_ids:
-                store.add(channel, {"isImLivechatTicket": True})
+            # sudo: im_livechat.ticket - is it a ticket's conversation, and the team's setting
+            ticket = channel.sudo().livechat_ticket_ids[:1]
+            if ticket:
+                store.add(
+                    channel,
+                    {
+                        "isImLivechatTicket": True,
+                        "ticketCustomerCalls": ticket.livechat_channel_id.ticket_customer_calls,
+                    },
+                )
         return res
 
     def _get_allowed_message_post_params(self):

@@ -8,18 +8,6 @@ from odoo import SUPERUSER_ID, api, models
 class DiscussChannel(models.Model):
     _inherit = "discuss.channel"
 
-    def _to_store(self, store):
-        res = super()._to_store(store)
-        for channel in self.filtered(lambda c: c.channel_type == "livechat"):
-            # sudo: im_livechat.ticket - whether the ticket's team takes customers' calls
-            ticket = channel.sudo().livechat_ticket_ids[:1]
-            if ticket:
-                store.add(
-                    channel,
-                    {"ticketCustomerCalls": ticket.livechat_channel_id.ticket_customer_calls},
-                )
-        return res
-
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, *, message_type="notification", **kwargs):
         if not (
