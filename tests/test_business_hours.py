@@ -255,9 +255,7 @@ class TestBusinessHoursPage(TicketFixtures, HttpCase):
         back = self.today + timedelta(days=2, hours=8)
         html = self._page()
         self.assertIn("o_im_livechat_ticket_hours_notice", html)
-        self.assertIn(
-            f"we will be back on {back.strftime('%a, %b')} {back.day} 8:00 AM", html
-        )
+        self.assertIn(f"we will be back on {back.strftime('%a, %b')} {back.day} 8:00 AM", html)
 
     def test_new_ticket_page_open_or_off(self):
         self.team.ticket_hours_notice = False
