@@ -175,6 +175,26 @@ class TestBusinessHours(TicketCommon):
         self.assertEqual(len(notices), 2)
         self.assertIn("expect an answer by Mon, Nov 30 12:00 PM.", notices[1])
 
+    def test_retried_post_gets_no_second_notice(self):
+        ticket = self._ticket_at("2026-11-28 10:00:00")
+        self.team.ticket_hours_silence = 0  # every message, but a retry is not a new one
+        channel = ticket.channel_id.with_user(self.customer_a)
+        with self._at("2026-11-28 11:00:00"):
+            first = channel.message_post(
+                body="Hello?", message_type="comment", ticket_client_key="retry-1"
+            )
+            again = channel.message_post(
+                body="Hello?", message_type="comment", ticket_client_key="retry-1"
+            )
+        self.assertEqual(first, again)
+        self.assertEqual(len(self._notices(ticket)), 2, "the ticket's and the first post's")
+
+    def test_team_form_shows_the_settings(self):
+        arch = self.env["im_livechat.channel"].with_user(self.agent).get_views([(False, "form")])
+        form = arch["views"]["form"]["arch"]
+        self.assertIn('name="ticket_hours_notice"', form)
+        self.assertIn('name="ticket_hours_silence"', form)
+
     def test_silence_setting(self):
         self.team.ticket_hours_silence = 5
         ticket = self._ticket_at("2026-11-27 18:00:00")
