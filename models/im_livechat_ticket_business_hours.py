@@ -28,7 +28,9 @@ class ImLivechatTicket(models.Model):
             return
         closed, back = team._ticket_next_opening(now)
         if closed:
-            self._post_notice(self._get_hours_notice_text(now, back))
+            # e-mailed to a customer who is away, like an agent's message
+            # (a ticket by e-mail would not hear of it otherwise)
+            self._post_notice(self._get_hours_notice_text(now, back), customer_notice=True)
 
     def _conversation_silent_before(self, message, minutes):
         """Whether nobody wrote in the conversation for ``minutes`` before

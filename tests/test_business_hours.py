@@ -202,6 +202,23 @@ class TestBusinessHours(TicketCommon):
         self._write_at("2026-11-27 18:10:00", ticket, "And another.")
         self.assertEqual(len(self._notices(ticket)), 2)
 
+    def test_customer_writing_by_email_gets_it_by_email(self):
+        ticket = self._ticket_at("2026-11-27 16:00:00")
+        self.assertEqual(self._notices(ticket), [])
+        with self._at("2026-11-27 19:00:00"):
+            # as the mail gateway posts a customer's e-mail: the system, on their behalf
+            ticket.channel_id.message_post(
+                author_id=self.customer_a.partner_id.id,
+                body="Any news?",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        notice = ticket.channel_id.message_ids.sorted("id")[-1]
+        self.assertIn(NOTICE, notice.body)
+        with self._at("2026-11-27 19:10:00"):
+            candidates = dict(self.env["im_livechat.ticket"]._get_away_mail_candidates())
+        self.assertEqual(candidates.get(ticket), notice, "e-mailed like an agent's message")
+
     def test_customer_time_zone(self):
         self.customer_a.partner_id.tz = "Europe/Berlin"
         ticket = self._ticket_at("2026-11-27 18:00:00")
