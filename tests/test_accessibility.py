@@ -2,6 +2,7 @@ import json
 import os
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 from odoo.tools import plaintext2html
@@ -19,6 +20,8 @@ AXE_RUN = r"""
 (async () => {
     const context = %(context)s;
     const expectedLang = %(lang)s;
+    // e.g. answer the ringing call first
+    await (%(prepare)s)();
     // let the page settle (fonts, Bootstrap transitions)
     await document.fonts.ready;
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -53,13 +56,33 @@ AXE_RUN = r"""
 })()
 """
 
+CALL = ".o_im_livechat_ticket_call"
+NOTHING = "async () => {}"
+# the customer answers the agent's call: the page shows the call itself
+ANSWER = f"""async () => {{
+    document.querySelector("{CALL}_accept").click();
+    for (let tries = 0; !document.querySelector("{CALL}_active {CALL}_hangup"); tries++) {{
+        if (tries > 200) {{
+            throw new Error("the call view never showed");
+        }}
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }}
+}}"""
+
+
+def _spawn_with_fake_media(browser, cmd, _spawn=ChromeBrowser._spawn_chrome):
+    executable, *switches = cmd
+    fake_media = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    return _spawn(browser, [executable, *fake_media, *switches])
+
 
 @tagged("post_install", "-at_install")
 class TestAccessibility(TicketFixtures, HttpCase):
     """axe-core finds no WCAG 2.0/2.1 A and AA violation on the customer's
     pages: /my, the ticket list, the new-ticket form and a ticket in each
     state (new; open with unread agent messages; resolved, with the rating
-    form), on a desktop and a phone, in English and in German.
+    form; an agent calling, and in the call once answered), on a desktop and
+    a phone, in English and in German.
 
     axe-core comes from npm: ``tools/dev.sh test`` installs a pinned version
     into its cache and sets ``IMLT_AXE_JS`` to its ``axe.min.js``."""
@@ -72,6 +95,8 @@ class TestAccessibility(TicketFixtures, HttpCase):
             # super() entered the test mode: leave it with the class
             cls.axe_source = None
             return
+        # a fake camera and microphone, granted without asking: the call's pages
+        cls.startClassPatcher(patch.object(ChromeBrowser, "_spawn_chrome", _spawn_with_fake_media))
         cls._load_german(("im_livechat_ticket", "portal"))
         cls._setup_ticket_fixtures()
         cls.customer_a.lang = "en_US"
@@ -88,7 +113,29 @@ class TestAccessibility(TicketFixtures, HttpCase):
         resolved = cls._new_ticket(customer, "The light flickers", "Only the rear one.")
         cls._agent_says(resolved, "The cable was loose; it is fixed.")
         resolved.with_user(cls.agent).action_resolve()
-        return {"new": new, "open": open_, "resolved": resolved}
+        call = cls._new_ticket(customer, "The display stays dark", "Can you show me?")
+        return {"new": new, "open": open_, "resolved": resolved, "call": call}
+
+    def _agent_calls(self, ticket):
+        """The agent (in the test, with no browser) starts a call that rings
+        on the ticket's page; a call already running ends first."""
+        self.env.invalidate_all()  # the browser's requests changed the calls
+        ticket = ticket.with_env(self.env)
+        ticket._end_call()
+        member = ticket.channel_id.sudo().channel_member_ids.filtered(
+            lambda member: member.partner_id == self.agent.partner_id
+        )
+        # sudo: as Odoo's route joins (the member is the agent's own)
+        member.with_user(self.agent).sudo()._rtc_join_call()
+        # Odoo drops a session not seen for a minute; the test's one transaction
+        # dates it from the test's start: date it now, as the agent's pings would
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE discuss_channel_rtc_session SET write_date = %s WHERE channel_id = %s",
+            [fields.Datetime.now(), ticket.channel_id.id],
+        )
+        self.env.invalidate_all()
+        self.assertTrue(ticket.channel_id.sudo().rtc_session_ids, "the agent is calling")
 
     @classmethod
     def _agent_says(cls, ticket, text):
@@ -111,10 +158,11 @@ class TestAccessibility(TicketFixtures, HttpCase):
         with open(self.axe_path, encoding="utf-8") as axe_file:
             self.axe_source = axe_file.read()
 
-    def _run_axe(self, url, login, lang, ready, context="document"):
+    def _run_axe(self, url, login, lang, ready, context="document", prepare="async () => {}"):
         """Open ``url`` as ``login`` at the current ``browser_size`` and run
         axe-core on ``context`` (an axe context: the whole document, or
-        ``{include: [...]}``) once ``ready`` (JS) is true."""
+        ``{include: [...]}``) once ``ready`` (JS) is true and ``prepare``
+        (an async JS function) has run."""
         axe_source = self.axe_source
         navigate_to = ChromeBrowser.navigate_to
 
@@ -133,13 +181,26 @@ class TestAccessibility(TicketFixtures, HttpCase):
             "context": context,
             "lang": json.dumps(lang.replace("_", "-")),
             "tags": json.dumps(AXE_TAGS),
+            "prepare": prepare,
         }
         with patch.object(ChromeBrowser, "navigate_to", navigate_with_axe):
             self.browser_js(url, code, ready=ready, login=login, timeout=120)
 
     def _pages(self, customer):
+        """(url, ready, prepare, agent_calls) of every page and state to check."""
         tickets = self.tickets[customer]
         chat_ready = "document.querySelector('.o_im_livechat_ticket_chat .o-mail-Message')"
+        ringing = f"{chat_ready} && document.querySelector('{CALL}_incoming')"
+        return [
+            *(
+                (url, ready, NOTHING, False)
+                for url, ready in self._still_pages(tickets, chat_ready)
+            ),
+            (f"/my/tickets/{tickets['call'].id}", ringing, NOTHING, True),
+            (f"/my/tickets/{tickets['call'].id}", ringing, ANSWER, True),
+        ]
+
+    def _still_pages(self, tickets, chat_ready):
         return [
             # the home page's counters and the entry's unread badge are filled by JS
             (
@@ -163,11 +224,13 @@ class TestAccessibility(TicketFixtures, HttpCase):
             for size in SIZES:
                 # the open ticket has an agent's message the customer has not seen
                 self._agent_says(self.tickets[customer]["open"], "Any news?")
-                for url, ready in self._pages(customer):
-                    with self.subTest(url=url, size=size, lang=lang):
+                for url, ready, prepare, agent_calls in self._pages(customer):
+                    if agent_calls:
+                        self._agent_calls(self.tickets[customer]["call"])
+                    with self.subTest(url=url, size=size, lang=lang, prepare=prepare):
                         self.browser_size = size
                         ready = (
                             "document.readyState === 'complete'"
                             f" && location.pathname.endsWith({json.dumps(url)}) && Boolean({ready})"
                         )
-                        self._run_axe(url, customer.login, lang, ready)
+                        self._run_axe(url, customer.login, lang, ready, prepare=prepare)
