@@ -55,8 +55,10 @@ class ImLivechatTicket(models.Model):
         agent has open now: the queue's first picture, the bus keeps it live."""
         self._check_ticket_agent()
         # sudo: im_livechat.ticket.viewer - rows are read for readable tickets only
-        viewers = self.env["im_livechat.ticket.viewer"].sudo().search(
-            self.env["im_livechat.ticket.viewer"]._fresh_domain()
+        viewers = (
+            self.env["im_livechat.ticket.viewer"]
+            .sudo()
+            .search(self.env["im_livechat.ticket.viewer"]._fresh_domain())
         )
         tickets = viewers.ticket_id.with_env(self.env)._filtered_access("read")
         return {ticket.id: ticket._get_viewers_values() for ticket in tickets}
@@ -100,9 +102,16 @@ class ImLivechatTicket(models.Model):
         """The agents who have the ticket open now, as plain JSON."""
         self.ensure_one()
         # sudo: im_livechat.ticket.viewer - the caller may read the ticket
-        viewers = self.env["im_livechat.ticket.viewer"].sudo().search(
-            [("ticket_id", "=", self.id), *self.env["im_livechat.ticket.viewer"]._fresh_domain()],
-            order="last_seen desc, id",
+        viewers = (
+            self.env["im_livechat.ticket.viewer"]
+            .sudo()
+            .search(
+                [
+                    ("ticket_id", "=", self.id),
+                    *self.env["im_livechat.ticket.viewer"]._fresh_domain(),
+                ],
+                order="last_seen desc, id",
+            )
         )
         return [
             {

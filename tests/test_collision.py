@@ -179,9 +179,7 @@ class TestTicketNotesTour(TicketFixtures, HttpCase):
 
     def test_note_and_collision_tour(self):
         self._other_agent_views(self.agent_2)
-        self.start_tour(
-            self._ticket_url(), "im_livechat_ticket_note_tour", login=self.agent.login
-        )
+        self.start_tour(self._ticket_url(), "im_livechat_ticket_note_tour", login=self.agent.login)
         note = self.ticket._get_notes(limit=1)
         self.assertIn("Internal: the charger was replaced", note.body)
         self.assertFalse(

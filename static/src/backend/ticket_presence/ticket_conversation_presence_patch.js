@@ -121,9 +121,7 @@ patch(TicketConversation.prototype, {
             return true;
         }
         return Boolean(
-            this.thread?.otherTypingMembers.some(
-                (member) => member.persona?.userId === agent.id
-            )
+            this.thread?.otherTypingMembers.some((member) => member.persona?.userId === agent.id)
         );
     },
     /** "Sophie is assigned (and is typing)", shown to an agent who is not. */

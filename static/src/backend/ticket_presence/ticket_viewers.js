@@ -24,8 +24,8 @@ export class TicketViewers extends Component {
 
     get viewers() {
         // read through the reactive state: re-rendered on every change
-        this.viewersState.now; // eslint-disable-line no-unused-expressions
-        this.viewersState.tickets[this.props.ticketId]; // eslint-disable-line no-unused-expressions
+        this.viewersState.now;
+        this.viewersState.tickets[this.props.ticketId];
         return this.props.ticketId ? this.viewersService.othersOf(this.props.ticketId) : [];
     }
 
