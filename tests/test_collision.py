@@ -191,6 +191,14 @@ class TestTicketNotesTour(TicketFixtures, HttpCase):
             login=self.customer.login,
         )
 
+    def test_queue_card_tour(self):
+        self._other_agent_views(self.agent_2)
+        self.start_tour(
+            "/odoo/action-im_livechat_ticket.action_ticket_queue",
+            "im_livechat_ticket_queue_viewers_tour",
+            login=self.agent.login,
+        )
+
     def test_take_over_tour(self):
         self._other_agent_views(self.agent)
         self.start_tour(
