@@ -90,7 +90,8 @@ registry.category("web_tour.tours").add("im_livechat_ticket_queue_viewers_tour",
     steps: () => [
         {
             content: "The ticket's card shows the other agent on it",
-            trigger: ".o_kanban_record:contains(Battery) .o_im_livechat_ticket_viewer img[alt='Bob Agent']",
+            trigger:
+                ".o_kanban_record:contains(Battery) .o_im_livechat_ticket_viewer img[alt='Bob Agent']",
         },
     ],
 });

@@ -2,7 +2,7 @@ import { Composer } from "@mail/core/common/composer";
 import { Message } from "@mail/core/common/message_model";
 import { Thread } from "@mail/core/common/thread";
 
-import { onWillUnmount, useChildSubEnv, useState } from "@odoo/owl";
+import { onWillUnmount, reactive, useChildSubEnv, useState } from "@odoo/owl";
 
 import { _t } from "@web/core/l10n/translation";
 import { rpc } from "@web/core/network/rpc";
@@ -35,7 +35,7 @@ patch(Message.prototype, {
 patch(TicketConversation.prototype, {
     setup() {
         super.setup(...arguments);
-        this.ticketNotes = useState({
+        const notesState = reactive({
             /** "reply" (to the customer) or "note" (internal) */
             mode: "reply",
             /** @type {import("models").Message[]} */
@@ -43,8 +43,13 @@ patch(TicketConversation.prototype, {
             /** @type {import("models").Thread|undefined} the ticket's own thread */
             thread: undefined,
         });
+        this.ticketNotes = useState(notesState);
+        // the Thread below shows the notes: it observes them itself (see its patch)
         useChildSubEnv({
-            imLivechatTicketNotes: (thread) => this.getTicketNotesOf(thread),
+            imLivechatTicketNotes: {
+                state: notesState,
+                notesOf: (thread, observed) => this.getTicketNotesOf(thread, observed),
+            },
         });
         const onNoteEvent = (payload) => {
             if (payload?.id === this.props.record.resId) {
@@ -58,15 +63,20 @@ patch(TicketConversation.prototype, {
     get ticketNoteThread() {
         return this.ticketNotes.thread;
     },
-    /** The notes to show among the messages of `thread`, the conversation on screen. */
-    getTicketNotesOf(thread) {
-        const noteThread = this.ticketNoteThread;
+    /**
+     * The notes to show among the messages of `thread`, the conversation on screen.
+     *
+     * @param {import("models").Thread} thread
+     * @param {Object} [observed] the caller's `useState` of the notes' state
+     */
+    getTicketNotesOf(thread, observed = this.ticketNotes) {
+        const noteThread = observed.thread;
         if (!noteThread || !this.thread || thread.notEq(this.thread)) {
             return [];
         }
         // what we fetched, and what the composer (or the chatter) added since
         const notes = new Map();
-        for (const message of [...this.ticketNotes.loaded, ...noteThread.messages]) {
+        for (const message of [...observed.loaded, ...noteThread.messages]) {
             if (message.exists() && message.isImLivechatTicketNote && !message.isEmpty) {
                 notes.set(message.id, message);
             }
@@ -99,11 +109,17 @@ patch(TicketConversation.prototype, {
                 id: ticketId,
             });
         }
-        const { data, messages } = await rpc(
-            "/im_livechat_ticket/notes",
-            { ticket_id: ticketId },
-            { silent: true }
-        );
+        let result;
+        try {
+            result = await rpc(
+                "/im_livechat_ticket/notes",
+                { ticket_id: ticketId },
+                { silent: true }
+            );
+        } catch {
+            return; // not an agent, or offline: the conversation shows without notes
+        }
+        const { data, messages } = result;
         if (ticketId !== this.props.record.resId) {
             return;
         }
@@ -116,9 +132,17 @@ patch(TicketConversation.prototype, {
 });
 
 patch(Thread.prototype, {
+    setup() {
+        super.setup(...arguments);
+        if (this.env.imLivechatTicketNotes) {
+            this.ticketNotesObserved = useState(this.env.imLivechatTicketNotes.state);
+        }
+    },
     /** The conversation of a ticket's form shows the ticket's notes among its messages. */
     get orderedMessages() {
-        const notes = this.env.imLivechatTicketNotes?.(this.props.thread) || [];
+        const notes =
+            this.env.imLivechatTicketNotes?.notesOf(this.props.thread, this.ticketNotesObserved) ||
+            [];
         if (!notes.length) {
             return super.orderedMessages;
         }

@@ -101,6 +101,11 @@ patch(TicketConversation.prototype, {
         }
         rpc(VIEWING_ROUTE, params, { silent: true }).catch(() => {});
     },
+    /** The other agents who have this ticket open now. */
+    get ticketOtherViewers() {
+        const ticketId = this.props.record.resId;
+        return ticketId ? this.viewersService.othersOf(ticketId, this.viewersState) : [];
+    },
     get ticketAgent() {
         const value = this.props.record.data.user_id;
         return value ? { id: value[0], name: value[1] } : undefined;
@@ -114,9 +119,7 @@ patch(TicketConversation.prototype, {
         if (!agent) {
             return false;
         }
-        const viewer = this.viewersService
-            .othersOf(this.props.record.resId)
-            .find((viewer) => viewer.user_id === agent.id);
+        const viewer = this.ticketOtherViewers.find((other) => other.user_id === agent.id);
         if (viewer?.is_typing) {
             return true;
         }

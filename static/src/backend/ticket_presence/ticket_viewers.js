@@ -23,10 +23,9 @@ export class TicketViewers extends Component {
     }
 
     get viewers() {
-        // read through the reactive state: re-rendered on every change
-        this.viewersState.now;
-        this.viewersState.tickets[this.props.ticketId];
-        return this.props.ticketId ? this.viewersService.othersOf(this.props.ticketId) : [];
+        return this.props.ticketId
+            ? this.viewersService.othersOf(this.props.ticketId, this.viewersState)
+            : [];
     }
 
     avatarUrl(viewer) {

@@ -60,10 +60,16 @@ export const ticketViewersService = {
             }
         });
 
-        /** The other agents who have `ticketId` open now. */
-        function othersOf(ticketId) {
-            const entry = state.tickets[ticketId];
-            if (!entry || state.now - entry.at > VIEWERS_EXPIRY) {
+        /**
+         * The other agents who have `ticketId` open now.
+         *
+         * @param {number} ticketId
+         * @param {Object} [observed] the component's `useState` of `state`,
+         *   so that it renders again when the answer changes
+         */
+        function othersOf(ticketId, observed = state) {
+            const entry = observed.tickets[ticketId];
+            if (!entry || observed.now - entry.at > VIEWERS_EXPIRY) {
                 return [];
             }
             return entry.viewers.filter((viewer) => viewer.user_id !== user.userId);
