@@ -199,6 +199,19 @@ class TestTicketNotesTour(TicketFixtures, HttpCase):
             login=self.agent.login,
         )
 
+    def test_reply_warning_tour(self):
+        # a former agent of the ticket is still in its conversation
+        self.ticket.action_assign(self.agent_2)
+        self.ticket.action_assign(self.agent)
+        self.assertIn(self.agent_2.partner_id, self.ticket.channel_id.channel_member_ids.partner_id)
+        self.start_tour(
+            self._ticket_url(), "im_livechat_ticket_reply_warning_tour", login=self.agent_2.login
+        )
+        replies = self.ticket.channel_id.message_ids.filtered(
+            lambda m: m.author_id == self.agent_2.partner_id and "another socket" in m.body
+        )
+        self.assertEqual(len(replies), 1, "sent once, after the confirmation")
+
     def test_take_over_tour(self):
         self._other_agent_views(self.agent)
         self.start_tour(

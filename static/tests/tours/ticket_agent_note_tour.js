@@ -95,3 +95,48 @@ registry.category("web_tour.tours").add("im_livechat_ticket_queue_viewers_tour",
         },
     ],
 });
+
+const REPLY = "I had this one before: try another socket.";
+
+/** A former agent of the ticket (still in the conversation) replies: warned first. */
+registry.category("web_tour.tours").add("im_livechat_ticket_reply_warning_tour", {
+    steps: () => [
+        {
+            content: "The former agent still has the composer",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
+            run: `edit ${REPLY}`,
+        },
+        {
+            content: "Send",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
+            run: "press Enter",
+        },
+        {
+            content: "A warning names the assignee",
+            trigger: ".modal:contains(Alice Agent is assigned)",
+        },
+        {
+            content: "Cancel",
+            trigger: ".modal .modal-footer button:contains(Cancel)",
+            run: "click",
+        },
+        {
+            content: "Nothing was sent, the text stays",
+            trigger: `${CONVERSATION}:not(:has(.o-mail-Message-body:contains(${REPLY}))) .o-mail-Composer-input:value(${REPLY})`,
+        },
+        {
+            content: "Send again",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
+            run: "press Enter",
+        },
+        {
+            content: "Send anyway",
+            trigger: ".modal .modal-footer button:contains(Send anyway)",
+            run: "click",
+        },
+        {
+            content: "The reply is posted",
+            trigger: `${CONVERSATION} .o-mail-Message:not(.o-pending) .o-mail-Message-body:contains(${REPLY})`,
+        },
+    ],
+});
