@@ -24,6 +24,7 @@ Turns Odoo's live chat into a ticketed support desk.
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "views/im_livechat_ticket_views.xml",
+        "views/im_livechat_ticket_collision_views.xml",
         "views/im_livechat_ticket_call_views.xml",
         "views/im_livechat_ticket_report_views.xml",
         "views/im_livechat_channel_views.xml",

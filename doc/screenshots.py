@@ -1,6 +1,6 @@
 """Take screenshots of a running im_livechat_ticket demo in headless Chromium.
 
-Usage: python3 doc/screenshots.py [--phone] [BASE_URL] [OUT_DIR]
+Usage: python3 doc/screenshots.py [--phone | --notes] [BASE_URL] [OUT_DIR]
        (defaults: http://localhost:8069, static/description/screenshots)
 
 The README and the Apps page (static/description/index.html) show the
@@ -8,6 +8,9 @@ pictures from that one directory.
 
 --phone takes the customer's pages only, at 375x667 like a small phone,
 and prints for each whether it scrolls sideways.
+
+--notes takes only the ticket form with an internal note and another agent
+on the ticket (it writes a note in the demo ticket).
 
 Logs in as the demo users over the Chrome DevTools protocol (Debian's
 chromium, websocket-client), opens each page and saves a PNG. The demo
@@ -27,7 +30,8 @@ import urllib.request
 import websocket
 
 PHONE = "--phone" in sys.argv[1:]
-ARGS = [arg for arg in sys.argv[1:] if arg != "--phone"]
+NOTES = "--notes" in sys.argv[1:]
+ARGS = [arg for arg in sys.argv[1:] if arg not in ("--phone", "--notes")]
 BASE_URL = ARGS[0] if ARGS else "http://localhost:8069"
 OUT_DIR = os.path.normpath(
     ARGS[1]
@@ -330,9 +334,90 @@ def agent_pages():
         browser.close()
 
 
+def open_ticket_form(browser, reference):
+    queue = f"{BASE_URL}/odoo/action-im_livechat_ticket.action_ticket_queue"
+    # every ticket, not only the user's own
+    browser.goto(f"{queue}?view_type=list", "document.querySelector('.o_list_renderer')", settle=2)
+    browser.evaluate("document.querySelector('.o_searchview .o_facet_remove')?.click()")
+    time.sleep(2)
+    browser.evaluate(
+        f"[...document.querySelectorAll('.o_data_row')]"
+        f".find(row => row.textContent.includes({json.dumps(reference)}))"
+        ".querySelector('td.o_data_cell').click()"
+    )
+    browser.wait("document.querySelector('.o_form_view .o-mail-Message')")
+
+
+NOTE_TEXT = "Checked with the workshop: the charger was replaced under warranty last month."
+
+
+def agent_note_pages():
+    """A second agent has the ticket open; the first writes an internal note."""
+    other = Browser(port=9335)
+    browser = Browser(port=9336)
+    try:
+        other.login("agent2", "agent2")
+        open_ticket_form(other, TICKET)
+        browser.login("agent", "agent")
+        open_ticket_form(browser, TICKET)
+        browser.wait(
+            "document.querySelector('.o_im_livechat_ticket_collision .o_im_livechat_ticket_viewer')"
+        )
+        browser.evaluate("document.querySelector('.o_im_livechat_ticket_mode_note').click()")
+        browser.wait("document.querySelector('.o_im_livechat_ticket_note_composer textarea')")
+        browser.evaluate(
+            f"""
+            const input = document.querySelector('.o_im_livechat_ticket_note_composer textarea');
+            input.focus();
+            document.execCommand('insertText', false, {json.dumps(NOTE_TEXT)});
+            """
+        )
+        time.sleep(0.5)
+        browser.evaluate(
+            "document.querySelector("
+            "'.o_im_livechat_ticket_note_composer .o-mail-Composer-send').click()"
+        )
+        browser.wait("document.querySelector('.o-mail-Message.o_im_livechat_ticket_note')")
+        browser.evaluate(
+            "document.querySelector('.o_im_livechat_ticket_conversation').scrollIntoView()"
+        )
+        time.sleep(2)
+        browser.screenshot("agent-ticket-note")
+        # the agent starts a reply: the other agent sees who is assigned and typing
+        browser.evaluate("document.querySelector('.o_im_livechat_ticket_mode_reply').click()")
+        reply_input = (
+            "document.querySelector('.o_im_livechat_ticket_conversation_composer"
+            ":not(.o_im_livechat_ticket_note_composer) textarea')"
+        )
+        browser.wait(reply_input)
+        time.sleep(1)
+        browser.evaluate(
+            f"""
+            const input = {reply_input};
+            input.focus();
+            document.execCommand('insertText', false, 'The courier does not need');
+            """
+        )
+        other.wait(
+            "document.querySelector('.o_im_livechat_ticket_collision_agent')?.textContent"
+            ".includes('typing') && document.querySelector('.o_im_livechat_ticket_note')"
+        )
+        other.evaluate(
+            "document.querySelector('.o_im_livechat_ticket_conversation').scrollIntoView()"
+        )
+        time.sleep(1)
+        other.screenshot("agent-ticket-collision")
+    finally:
+        browser.close()
+        other.close()
+
+
 if __name__ == "__main__":
     if PHONE:
         phone_pages()
+    elif NOTES:
+        agent_note_pages()
     else:
         customer_pages()
         agent_pages()
+        agent_note_pages()

@@ -23,3 +23,6 @@ from . import ir_http
 from . import mail_message
 from . import res_partner
 from . import res_users
+from . import im_livechat_ticket_note
+from . import im_livechat_ticket_presence
+from . import discuss_channel_member_presence

@@ -29,3 +29,5 @@ from . import test_sso
 from . import test_calls
 from . import test_call_tours
 from . import test_business_hours
+from . import test_notes
+from . import test_collision

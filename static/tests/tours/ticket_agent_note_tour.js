@@ -1,0 +1,142 @@
+import { registry } from "@web/core/registry";
+
+const CONVERSATION = ".o_im_livechat_ticket_conversation";
+const NOTE = "Internal: the charger was replaced last month";
+
+/**
+ * The assigned agent writes an internal note in the ticket form's
+ * conversation: it shows among the messages, marked as internal; the other
+ * agent who has the ticket open shows above the conversation.
+ */
+registry.category("web_tour.tours").add("im_livechat_ticket_note_tour", {
+    steps: () => [
+        {
+            content: "The customer's message is shown",
+            trigger: `${CONVERSATION} .o-mail-Message:contains(My e-bike battery does not charge)`,
+        },
+        {
+            content: "The other agent who has the ticket open is shown",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_collision .o_im_livechat_ticket_viewer:contains(Bob Agent)`,
+        },
+        {
+            content: "Switch the composer to internal notes",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_mode_note`,
+            run: "click",
+        },
+        {
+            content: "Write the note",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_note_composer .o-mail-Composer-input`,
+            run: `edit ${NOTE}`,
+        },
+        {
+            content: "Log it with Enter",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_note_composer .o-mail-Composer-input`,
+            run: "press Enter",
+        },
+        {
+            content: "The note shows in the conversation, marked as internal",
+            trigger: `${CONVERSATION} .o-mail-Thread .o-mail-Message.o_im_livechat_ticket_note:contains(${NOTE}) .o_im_livechat_ticket_note_label`,
+        },
+        {
+            content: "after the customer's message",
+            trigger: `${CONVERSATION} .o-mail-Message:contains(My e-bike battery does not charge) ~ .o-mail-Message.o_im_livechat_ticket_note`,
+        },
+    ],
+});
+
+/** The customer's page never shows the note. */
+registry.category("web_tour.tours").add("im_livechat_ticket_note_customer_tour", {
+    steps: () => [
+        {
+            content: "The conversation is shown",
+            trigger: ".o-mail-Message:contains(My e-bike battery does not charge)",
+        },
+        {
+            content: "without the agents' note",
+            trigger: "body:not(:contains(the charger was replaced))",
+        },
+    ],
+});
+
+/** An agent who is not the assignee sees who is, and takes the ticket over in one click. */
+registry.category("web_tour.tours").add("im_livechat_ticket_take_over_tour", {
+    steps: () => [
+        {
+            content: "The assigned agent has the ticket open",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_collision .o_im_livechat_ticket_viewer`,
+        },
+        {
+            content: "and is named as the assignee",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_collision_agent:contains(Alice Agent is assigned)`,
+        },
+        {
+            content: "Take over",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_take_over`,
+            run: "click",
+        },
+        {
+            content: "A notice says so",
+            trigger: ".o_notification:contains(You took over this ticket from Alice Agent)",
+        },
+        {
+            content: "The warning is gone: the ticket is mine",
+            trigger: `${CONVERSATION}:not(:has(.o_im_livechat_ticket_collision_agent))`,
+        },
+    ],
+});
+
+/** The queue's card shows the other agent who has the ticket open. */
+registry.category("web_tour.tours").add("im_livechat_ticket_queue_viewers_tour", {
+    steps: () => [
+        {
+            content: "The ticket's card shows the other agent on it",
+            trigger:
+                ".o_kanban_record:contains(Battery) .o_im_livechat_ticket_viewer img[alt='Bob Agent']",
+        },
+    ],
+});
+
+const REPLY = "I had this one before: try another socket.";
+
+/** A former agent of the ticket (still in the conversation) replies: warned first. */
+registry.category("web_tour.tours").add("im_livechat_ticket_reply_warning_tour", {
+    steps: () => [
+        {
+            content: "The former agent still has the composer",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
+            run: `edit ${REPLY}`,
+        },
+        {
+            content: "Send",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
+            run: "press Enter",
+        },
+        {
+            content: "A warning names the assignee",
+            trigger: ".modal:contains(Alice Agent is assigned)",
+        },
+        {
+            content: "Cancel",
+            trigger: ".modal .modal-footer button:contains(Cancel)",
+            run: "click",
+        },
+        {
+            content: "Nothing was sent, the text stays",
+            trigger: `${CONVERSATION}:not(:has(.o-mail-Message-body:contains(${REPLY}))) .o-mail-Composer-input:value(${REPLY})`,
+        },
+        {
+            content: "Send again",
+            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
+            run: "press Enter",
+        },
+        {
+            content: "Send anyway",
+            trigger: ".modal .modal-footer button:contains(Send anyway)",
+            run: "click",
+        },
+        {
+            content: "The reply is posted",
+            trigger: `${CONVERSATION} .o-mail-Message:not(.o-pending) .o-mail-Message-body:contains(${REPLY})`,
+        },
+    ],
+});
