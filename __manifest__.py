@@ -32,6 +32,8 @@ Turns Odoo's live chat into a ticketed support desk.
         "views/im_livechat_ticket_templates.xml",
         "views/im_livechat_ticket_mail_templates.xml",
         "report/im_livechat_ticket_transcript.xml",
+        "views/im_livechat_ticket_merge_views.xml",
+        "views/im_livechat_ticket_merge_templates.xml",
     ],
     "demo": [
         "demo/im_livechat_ticket_demo.xml",

@@ -28,3 +28,4 @@ from . import test_mail
 from . import test_sso
 from . import test_calls
 from . import test_call_tours
+from . import test_merge
