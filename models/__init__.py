@@ -10,6 +10,7 @@ from . import im_livechat_ticket_sla
 from . import im_livechat_ticket_call
 from . import im_livechat_ticket_merge
 from . import im_livechat_ticket_merge_wizard
+from . import im_livechat_ticket_search
 from . import discuss_channel
 from . import discuss_channel_call
 from . import discuss_channel_member

@@ -29,3 +29,4 @@ from . import test_sso
 from . import test_calls
 from . import test_call_tours
 from . import test_merge
+from . import test_search
