@@ -38,6 +38,10 @@ registry.category("web_tour.tours").add("im_livechat_ticket_merge_tour", {
             trigger: ".o_form_view .o_field_widget[name='name'] input:value(Battery)",
         },
         {
+            content: "which is not merged itself",
+            trigger: ".o_form_view:not(:has(.ribbon:contains(Merged)))",
+        },
+        {
             content: "with the duplicate's messages in its conversation",
             trigger: `${CONVERSATION} .o-mail-Message:contains(Is the light red all the time?)`,
         },
@@ -48,6 +52,23 @@ registry.category("web_tour.tours").add("im_livechat_ticket_merge_tour", {
         {
             content: "and the notice of the merge",
             trigger: `${CONVERSATION} .o-mail-NotificationMessage:contains(merged into this ticket)`,
+        },
+        {
+            content: "Back to the duplicate",
+            trigger: ".o_breadcrumb a:contains(Charger)",
+            run: "click",
+        },
+        {
+            content: "It is marked as merged, with one ribbon",
+            trigger: ".o_form_view .ribbon:contains(Merged)",
+        },
+        {
+            content: "and points to the kept ticket",
+            trigger: ".o_form_view .o_field_widget[name='merged_into_id']:contains(Battery)",
+        },
+        {
+            content: "without the Resolved ribbon on top of it",
+            trigger: ".o_form_view:not(:has(.ribbon:contains(Resolved)))",
         },
     ],
 });
