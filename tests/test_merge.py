@@ -3,13 +3,15 @@ import json
 from datetime import timedelta
 from unittest.mock import patch
 
+import lxml.html
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from .common import TicketFixtures
-from .test_portal import make_png
+from .test_portal import by_class, make_png
 
 
 class MergeFixtures(TicketFixtures):
@@ -236,6 +238,11 @@ class TestTicketMergeHttp(MergeFixtures, HttpCase):
         self.assertIn(f'href="/my/tickets/{self.ticket_a.id}"', page.text)
         self.assertIn("merged into", page.text)
         self.assertNotIn("o_im_livechat_ticket_reopen", page.text)
+        badge = by_class(lxml.html.fromstring(page.text), "o_im_livechat_ticket_state")[0]
+        self.assertEqual(badge.text, "Merged")
+        self.assertEqual(badge.get("data-state"), "resolved", "the live page sees it resolved")
+        listing = self.url_open("/my/tickets").text
+        self.assertIn(">Merged</span>", listing)
         kept = self.url_open(f"/my/tickets/{self.ticket_a.id}").text
         self.assertNotIn("o_im_livechat_ticket_merged", kept)
         for words in ("The charger light is red.", "Is the light red all the time?"):
