@@ -239,6 +239,9 @@ class ImLivechatTicket(models.Model):
         (source | dest).invalidate_recordset(["message_ids"])
         self._merge_carry_read_state(source, dest, messages, dest_last.id)
         self._merge_carry_away_mail_state(target, source)
+        # the views of the kept conversation fetch it again: older messages
+        # came in (static/src/common/ticket_merge_service.js)
+        dest._bus_send("im_livechat.ticket/merged", {"channel_id": dest.id, "ticket_id": target.id})
 
     def _merge_carry_read_state(self, source, dest, messages, dest_last_id):
         """A member of both conversations who had read both to the end has

@@ -10,7 +10,10 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from .common import TicketFixtures
+from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
+from odoo.addons.bus.tests.common import WebsocketCase
+
+from .common import TicketFixtures, run_tour_beside
 from .test_portal import by_class, make_png
 
 
@@ -284,3 +287,41 @@ class TestTicketMergeHttp(MergeFixtures, HttpCase):
         self.env.invalidate_all()
         self.assertEqual(self.ticket_b.merged_into_id, self.ticket_a)
         self.assertEqual(self.ticket_b.state, "resolved")
+
+
+@tagged("post_install", "-at_install")
+class TestTicketMergeLive(MergeFixtures, WebsocketCase):
+    def test_customer_page_shows_merged_history_live(self):
+        """The kept ticket's page, open in the customer's browser, gets the
+        duplicate's history when an agent merges it, without a reload."""
+        channel = self.ticket_a.channel_id
+        Message = self.registry["mail.message"]
+        message_fetch = Message._message_fetch
+        fetches = []
+
+        def message_fetch_spy(records, domain, *args, **kwargs):
+            if ("res_id", "=", channel.id) in [tuple(term) for term in domain if len(term) == 3]:
+                fetches.append(kwargs)
+            return message_fetch(records, domain, *args, **kwargs)
+
+        self.startPatcher(patch.object(Message, "_message_fetch", message_fetch_spy))
+        bus_channel = hashable(channel_with_db(self.registry.db_name, channel))
+        source_id, target_id, agent_id = self.ticket_b.id, self.ticket_a.id, self.agent.id
+
+        def merge(env):
+            tickets = env["im_livechat.ticket"].with_user(agent_id)
+            return tickets.browse(source_id).action_merge_into(target_id)
+
+        merged = run_tour_beside(
+            self,
+            "im_livechat_ticket_merge_customer_tour",
+            url=f"/my/tickets/{self.ticket_a.id}",
+            login=self.customer_a.login,
+            # the page loaded the conversation and follows it on its websocket
+            ready=lambda: fetches and dispatch._channels_to_ws.get(bus_channel),
+            action=merge,
+            wake=[channel],
+            settle=0.5,
+        )
+        self.assertTrue(merged, "the merge did not run")
+        self.assertGreaterEqual(len(fetches), 2, "the page fetched the conversation again")

@@ -72,3 +72,33 @@ registry.category("web_tour.tours").add("im_livechat_ticket_merge_tour", {
         },
     ],
 });
+
+/**
+ * The customer has the kept ticket's page open while an agent merges the
+ * duplicate into it (tests/test_merge.py plays the agent): the notice comes
+ * live, and the duplicate's history appears in place without a reload.
+ */
+registry.category("web_tour.tours").add("im_livechat_ticket_merge_customer_tour", {
+    steps: () => [
+        {
+            content: "The kept ticket's conversation is loaded",
+            trigger:
+                ".o_im_livechat_ticket_chat .o-mail-Message:contains(Which charger do you use?)",
+        },
+        {
+            content: "The merge notice arrives",
+            trigger:
+                ".o_im_livechat_ticket_chat .o-mail-NotificationMessage:contains(merged into this ticket)",
+        },
+        {
+            content: "and the duplicate's messages with it",
+            trigger:
+                ".o_im_livechat_ticket_chat .o-mail-Message:contains(Is the light red all the time?)",
+        },
+        {
+            content: "the kept ticket's own still there",
+            trigger:
+                ".o_im_livechat_ticket_chat .o-mail-Message:contains(The battery does not charge.)",
+        },
+    ],
+});
