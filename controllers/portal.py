@@ -207,6 +207,7 @@ class TicketPortal(CustomerPortal):
                 "subject_max_length": SUBJECT_MAX_LENGTH,
                 "max_files": MAX_FILES_PER_MESSAGE,
                 "error": error,
+                "hours_notice": request.env["im_livechat.ticket"]._get_portal_hours_notice(),
             }
         )
         values.update(kwargs)

@@ -11,12 +11,15 @@ from . import im_livechat_ticket_call
 from . import im_livechat_ticket_merge
 from . import im_livechat_ticket_merge_wizard
 from . import im_livechat_ticket_search
+from . import im_livechat_ticket_business_hours
 from . import discuss_channel
 from . import discuss_channel_call
 from . import discuss_channel_member
 from . import discuss_channel_rtc_session
+from . import discuss_channel_business_hours
 from . import im_livechat_channel
 from . import im_livechat_channel_mail
+from . import im_livechat_channel_business_hours
 from . import ir_attachment
 from . import ir_binary
 from . import ir_http

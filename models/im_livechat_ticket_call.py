@@ -76,6 +76,23 @@ class ImLivechatTicket(models.Model):
             "context": {"im_livechat_ticket_start_call": f"{self.id}-{fields.Datetime.now()}"},
         }
 
+    def action_answer_call(self):
+        """*Answer* on the ring of a customer's call on an unassigned ticket:
+        take the ticket (refused when another agent was quicker), then open
+        its form, which joins the customer's call."""
+        self.ensure_one()
+        # sudo: discuss.channel.rtc.session - whether the customer is still calling
+        if not self.channel_id.sudo().rtc_session_ids:
+            raise UserError(
+                self.env._(
+                    "The customer hung up: the call on ticket %(reference)s has ended.",
+                    reference=self.reference,
+                )
+            )
+        if self.user_id != self.env.user:
+            self.action_take()
+        return self.action_call_customer()
+
     # ------------------------------------------------------------
     # Rules
     # ------------------------------------------------------------
@@ -116,14 +133,15 @@ class ImLivechatTicket(models.Model):
 
     def _check_customer_ring(self, partner):
         """A customer starts a call: the team must take calls, an agent must
-        be there to ring, and the customer's last ring (on any ticket) must
+        be there to ring (the ticket's, or else one of the team's online
+        agents), and the customer's last ring (on any ticket) must
         be older than the ring interval. Records this ring."""
         self.ensure_one()
         if not self.livechat_channel_id.ticket_customer_calls:
             raise UserError(
                 self.env._("Your support team does not take calls: write a message instead.")
             )
-        if not self._get_call_agent_members():
+        if not self._get_call_agent_members() and not self._get_call_team_agents():
             raise UserError(
                 self.env._(
                     "No agent has taken your ticket yet: write a message, an agent will "
@@ -182,6 +200,32 @@ class ImLivechatTicket(models.Model):
             )
         )
 
+    def _get_call_team_agents(self):
+        """The team's agents who are online now: they are rung when a
+        customer calls on a ticket no agent has taken yet."""
+        self.ensure_one()
+        # sudo: res.users - the team's operators and their presence
+        operators = self.livechat_channel_id.sudo().user_ids
+        return operators.filtered(
+            lambda user: user.active and not user.share and user._is_user_available()
+        )
+
+    def _ring_team_agents(self, caller):
+        """A customer calls and no agent is in the conversation: ring the
+        team's online agents; the first to answer takes the ticket."""
+        self.ensure_one()
+        payload = dict(self._public_values(), caller=caller.name)
+        for agent in self._get_call_team_agents():
+            agent.partner_id._bus_send("im_livechat.ticket/call_ringing", payload)
+
+    def _stop_ringing_team_agents(self):
+        """The call of an unassigned ticket ended: the rings stop (once an
+        agent answered, the ticket's ``updated`` event stops them)."""
+        for ticket in self.filtered(lambda ticket: not ticket.user_id):
+            # the team's operators, online or not: one may have gone offline meanwhile
+            for agent in ticket.livechat_channel_id.sudo().user_ids:
+                agent.partner_id._bus_send("im_livechat.ticket/call_ring_ended", {"id": ticket.id})
+
     # ------------------------------------------------------------
     # The call's life
     # ------------------------------------------------------------
@@ -197,6 +241,8 @@ class ImLivechatTicket(models.Model):
         ticket = self.sudo()
         if sessions == member.rtc_session_ids:
             ticket.write({"call_start_date": now, "call_answer_date": False})
+            if self._is_call_customer(member.partner_id) and not self._get_call_agent_members():
+                self._ring_team_agents(member.partner_id)
         elif not ticket.call_answer_date and self._call_has_both_sides(sessions):
             ticket.write({"call_answer_date": now})
 
@@ -244,6 +290,7 @@ class ImLivechatTicket(models.Model):
                 text = self.env._("Call not answered")
             ticket.write({"call_start_date": False, "call_answer_date": False})
             ticket._post_notice(text)
+            ticket._stop_ringing_team_agents()
 
     def _get_call_ice_servers(self):
         """The ICE servers of the ticket's calls: Odoo's (``mail.ice.server``,

@@ -30,3 +30,4 @@ from . import test_calls
 from . import test_call_tours
 from . import test_merge
 from . import test_search
+from . import test_business_hours

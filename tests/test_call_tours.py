@@ -125,27 +125,31 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
             _logger.exception("%s's browser failed", name)
             errors[name] = error
 
-    def _run_call(self, agent_tour, customer_tour, customer_size="1366x900"):
-        """The agent on the ticket's form and the customer on the ticket's
-        page, each in a browser, at the same time."""
+    def _run_call(self, agent_tour, customer_tour, customer_size="1366x900", ticket=None):
+        """The agent on the ticket's form (on the queue when the ticket is
+        unassigned) and the customer on the ticket's page, each in a
+        browser, at the same time."""
+        ticket = ticket or self.ticket
         agent_session = self._new_session(self.agent)
         customer_session = self._new_session(self.customer_a)
         self.cr.flush()
         self.cr.clear()
         errors = {}
         self._sizes = {"agent": "1366x900", "customer": customer_size}
-        form_url = f"/odoo/action-im_livechat_ticket.action_ticket_queue/{self.ticket.id}"
+        agent_url = "/odoo/action-im_livechat_ticket.action_ticket_queue"
+        if ticket.user_id:
+            agent_url += f"/{ticket.id}"
         browsers = []
         try:
             browsers.append(self._new_browser("1366x900"))
             browsers.append(self._new_browser(customer_size))
             parties = [
-                ("agent", browsers[0], agent_session, form_url, agent_tour),
+                ("agent", browsers[0], agent_session, agent_url, agent_tour),
                 (
                     "customer",
                     browsers[1],
                     customer_session,
-                    f"/my/tickets/{self.ticket.id}",
+                    f"/my/tickets/{ticket.id}",
                     customer_tour,
                 ),
             ]
@@ -164,8 +168,8 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
             self._wait_remaining_requests()
         self.assertFalse(errors, f"the call failed: {errors}")
         self.env.invalidate_all()
-        self.assertFalse(self.channel.sudo().rtc_session_ids, "both call sessions ended")
-        ended = self.channel.message_ids.filtered(lambda m: "Call ended" in (m.body or ""))
+        self.assertFalse(ticket.channel_id.sudo().rtc_session_ids, "both call sessions ended")
+        ended = ticket.channel_id.message_ids.filtered(lambda m: "Call ended" in (m.body or ""))
         self.assertEqual(len(ended), 1, "one 'Call ended' notice")
 
     def _accept_to_connected_ms(self):
@@ -186,3 +190,16 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
         self._run_call(
             "ticket_call_agent_answers_tour", "ticket_call_customer_calls_tour", "375x812"
         )
+
+    def test_customer_calls_on_unassigned_ticket_agent_answers_the_ring(self):
+        self.team.ticket_default_user_id = False
+        ticket = self._new_ticket(self.customer_a, "Nobody took it", "Can someone call me?")
+        self.assertFalse(ticket.user_id)
+        # the agent works the queue: online for the team
+        self.env["bus.presence"].create({"user_id": self.agent.id, "status": "online"})
+        self._run_call(
+            "ticket_call_agent_answers_ring_tour",
+            "ticket_call_customer_calls_team_tour",
+            ticket=ticket,
+        )
+        self.assertEqual(ticket.user_id, self.agent, "answering took the ticket")

@@ -2,6 +2,7 @@ import json
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import JsonRpcException, tagged
 
 from odoo.addons.bus.tests.common import WebsocketCase
@@ -234,6 +235,105 @@ class TestTicketCalls(TicketFixtures, WebsocketCase):
         self.assertFalse(ticket.user_id)
         with self.assertRaises(JsonRpcException):
             self._rpc(self.customer_a, JOIN, channel_id=ticket.channel_id.id)
+
+    def _unassigned_ticket(self):
+        self.team.ticket_default_user_id = False
+        ticket = self._new_ticket(self.customer_a, "Waiting", "Nobody yet")
+        self.assertFalse(ticket.user_id)
+        self.env.cr.precommit.run()
+        self.last_bus_id = self.env["bus.bus"]._bus_last_id()
+        return ticket
+
+    def _dispatch(self, partners):
+        with self.registry.test_lock:  # the sockets' threads share our transaction
+            for partner in partners:
+                partner._bus_send("test/marker", {})
+            self.trigger_notification_dispatching(partners)
+
+    def _received_until_marker(self, websocket):
+        received = []
+        while ("test/marker", {}) not in received:
+            received += self._received_types(websocket)
+        return received
+
+    def test_customer_loads_a_waiting_tickets_conversation(self):
+        """The conversation of a ticket nobody took has OdooBot as operator:
+        its customer's page loads it (no access error), and reads no other
+        contact than before."""
+        ticket = self._unassigned_ticket()
+        info = self._rpc(self.customer_a, "/discuss/channel/info", channel_id=ticket.channel_id.id)
+        operator = self.env.ref("base.partner_root")
+        self.assertIn(operator.id, [partner["id"] for partner in info["res.partner"]])
+        partners = self.env["res.partner"].with_context(active_test=False)
+        readable = partners.with_user(self.customer_a).search([])
+        own = partners.search([("id", "child_of", self.company_a.id)])
+        self.assertEqual(readable - own, operator)
+
+    def test_customer_call_on_unassigned_ticket_rings_the_teams_online_agents(self):
+        ticket = self._unassigned_ticket()
+        self.env["bus.presence"].create({"user_id": self.agent_2.id, "status": "online"})
+        online_socket = self._connect(self.agent_2)
+        offline_socket = self._connect(self.agent)
+        intruder_socket = self._connect(self.customer_b)
+        self._rpc(self.customer_a, JOIN, channel_id=ticket.channel_id.id)
+        self._dispatch([self.agent.partner_id, self.agent_2.partner_id, self.customer_b.partner_id])
+
+        rings = [
+            payload
+            for kind, payload in self._received_until_marker(online_socket)
+            if kind == "im_livechat.ticket/call_ringing"
+        ]
+        self.assertEqual(len(rings), 1, "the online agent's phone rings once")
+        self.assertEqual(rings[0]["id"], ticket.id)
+        self.assertEqual(rings[0]["caller"], "Anna Customer")
+        self.assertEqual(rings[0]["reference"], ticket.reference)
+        for socket in (offline_socket, intruder_socket):
+            self.assertEqual(
+                [kind for kind, _payload in self._received_types(socket)], ["test/marker"]
+            )
+
+        # the agent answers: takes the ticket, and the form joins the call
+        self.opener.cookies["session_id"] = self._session(self.agent_2).sid
+        action = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/im_livechat.ticket/action_answer_call",
+            {
+                "model": "im_livechat.ticket",
+                "method": "action_answer_call",
+                "args": [ticket.ids],
+                "kwargs": {},
+            },
+        )
+        self.assertEqual(action["res_id"], ticket.id)
+        self.assertIn("im_livechat_ticket_start_call", action["context"])
+        self.env.invalidate_all()
+        self.assertEqual(ticket.user_id, self.agent_2)
+        self._rpc(self.agent_2, JOIN, channel_id=ticket.channel_id.id)
+        self.assertEqual(
+            self.channel.browse(ticket.channel_id.id).sudo().rtc_session_ids.partner_id,
+            self.customer_a.partner_id | self.agent_2.partner_id,
+        )
+        self.assertTrue(ticket.call_answer_date)
+
+    def test_second_agent_cannot_answer_a_taken_call(self):
+        ticket = self._unassigned_ticket()
+        self.env["bus.presence"].create({"user_id": self.agent.id, "status": "online"})
+        self._rpc(self.customer_a, JOIN, channel_id=ticket.channel_id.id)
+        ticket.with_user(self.agent).action_answer_call()
+        with self.assertRaisesRegex(UserError, "already took"):
+            ticket.with_user(self.agent_2).action_answer_call()
+
+    def test_unanswered_customer_call_stops_ringing(self):
+        ticket = self._unassigned_ticket()
+        self.env["bus.presence"].create({"user_id": self.agent.id, "status": "online"})
+        self._rpc(self.customer_a, JOIN, channel_id=ticket.channel_id.id)
+        agent_socket = self._connect(self.agent)
+        self._rpc(self.customer_a, LEAVE, channel_id=ticket.channel_id.id)
+        self._dispatch([self.agent.partner_id])
+        received = self._received_until_marker(agent_socket)
+        self.assertIn(("im_livechat.ticket/call_ring_ended", {"id": ticket.id}), received)
+        self.assertIn("Call not answered", ticket.channel_id.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "hung up"):
+            ticket.with_user(self.agent).action_answer_call()
 
     # ------------------------------------------------------------
     # Networking

@@ -84,3 +84,25 @@ registry.category("web_tour.tours").add("ticket_call_agent_answers_tour", {
         ...connectedUntilHungUpSteps("agent-ticket-call-answered"),
     ],
 });
+
+registry.category("web_tour.tours").add("ticket_call_agent_answers_ring_tour", {
+    steps: () => [
+        {
+            content: "The queue is loaded",
+            trigger: ".o_kanban_view, .o_list_view",
+            timeout: WAIT,
+        },
+        {
+            content: "A customer's call on an unassigned ticket rings: answer it",
+            trigger: ".o_notification:contains(is calling) button:contains(Answer)",
+            timeout: WAIT,
+            run: "click",
+        },
+        {
+            content: "Answering opened the ticket's form, in the call",
+            trigger: `.o_form_view ${CONVERSATION}_call:contains(Hang up)`,
+            timeout: WAIT,
+        },
+        ...connectedUntilHungUpSteps("agent-ticket-call-ring"),
+    ],
+});

@@ -14,7 +14,19 @@ function screenshotName() {
     return window.innerWidth < 576 ? "customer-ticket-call-phone" : "customer-ticket-call";
 }
 
-const connectedAndHangUpSteps = () => [
+const muteSteps = [
+    {
+        content: "Mute",
+        trigger: `${CALL}_mic[aria-pressed=false]`,
+        run: "click",
+    },
+    {
+        content: "Muted",
+        trigger: `${CALL}_mic[aria-pressed=true]`,
+    },
+];
+
+const connectedAndHangUpSteps = ({ withMute = true } = {}) => [
     {
         content: "Both sides' peer connection is connected",
         trigger: `${CALL}_active[data-peer-state=connected]`,
@@ -63,15 +75,7 @@ const connectedAndHangUpSteps = () => [
             await new Promise((resolve) => setTimeout(resolve, 1500));
         },
     },
-    {
-        content: "Mute",
-        trigger: `${CALL}_mic[aria-pressed=false]`,
-        run: "click",
-    },
-    {
-        content: "Muted",
-        trigger: `${CALL}_mic[aria-pressed=true]`,
-    },
+    ...(withMute ? muteSteps : []),
     {
         content: "Hang up from the page",
         trigger: `${CALL}_hangup:enabled`,
@@ -142,5 +146,18 @@ registry.category("web_tour.tours").add("ticket_call_customer_calls_tour", {
             },
         },
         ...connectedAndHangUpSteps(),
+    ],
+});
+
+// The same call on a ticket no agent has taken: the team's online agents
+// are rung, one answers from the ring (the mute button is the other tours').
+registry.category("web_tour.tours").add("ticket_call_customer_calls_team_tour", {
+    steps: () => [
+        ...registry
+            .category("web_tour.tours")
+            .get("ticket_call_customer_calls_tour")
+            .steps()
+            .slice(0, 2),
+        ...connectedAndHangUpSteps({ withMute: false }),
     ],
 });

@@ -16,6 +16,9 @@ export const NOTIFY_STORAGE_KEY = "im_livechat_ticket.notify_new_tickets";
  * Works on every backend page, not only on the queue. Only the main tab
  * plays the sound and shows the system notification; every tab shows the
  * toast.
+ *
+ * A customer's call on a ticket nobody has taken rings every online agent of
+ * the team, whatever that setting: *Answer* takes the ticket and joins the call.
  */
 export const ticketQueueNotifierService = {
     dependencies: [
@@ -25,6 +28,7 @@ export const ticketQueueNotifierService = {
         "mail.sound_effects",
         "multi_tab",
         "notification",
+        "orm",
     ],
 
     start(env, services) {
@@ -35,6 +39,7 @@ export const ticketQueueNotifierService = {
             "mail.sound_effects": soundEffects,
             multi_tab: multiTab,
             notification,
+            orm,
         } = services;
         const state = reactive({
             enabled: browser.localStorage.getItem(NOTIFY_STORAGE_KEY) === "1",
@@ -90,6 +95,51 @@ export const ticketQueueNotifierService = {
                 }
             }
         }
+
+        // customers' calls on tickets nobody has taken: ticket id -> {close, stopSound}
+        const rings = new Map();
+
+        function stopRinging(ticketId) {
+            const ring = rings.get(ticketId);
+            if (ring) {
+                rings.delete(ticketId);
+                ring.stopSound?.();
+                ring.close();
+            }
+        }
+
+        async function answer(ticketId) {
+            stopRinging(ticketId);
+            const result = await orm.call("im_livechat.ticket", "action_answer_call", [[ticketId]]);
+            await action.doAction(result);
+        }
+
+        busService.subscribe("im_livechat.ticket/call_ringing", (ticket) => {
+            stopRinging(ticket.id);
+            const close = notification.add(`${ticket.reference} ${ticket.name}`, {
+                title: _t("%(caller)s is calling", { caller: ticket.caller }),
+                type: "warning",
+                sticky: true,
+                buttons: [
+                    { name: _t("Answer"), primary: true, onClick: () => answer(ticket.id) },
+                    { name: _t("Ignore"), onClick: () => stopRinging(ticket.id) },
+                ],
+                onClose: () => stopRinging(ticket.id),
+            });
+            let stopSound;
+            if (multiTab.isOnMainTab()) {
+                soundEffects.play("incoming-call", { loop: true });
+                stopSound = () => soundEffects.stop("incoming-call");
+            }
+            rings.set(ticket.id, { close, stopSound });
+        });
+        busService.subscribe("im_livechat.ticket/call_ring_ended", ({ id }) => stopRinging(id));
+        // another agent answered (took the ticket)
+        busService.subscribe("im_livechat.ticket/updated", (ticket) => {
+            if (ticket.user_id) {
+                stopRinging(ticket.id);
+            }
+        });
 
         busService.subscribe("im_livechat.ticket/created", (ticket) => {
             if (!state.enabled || (ticket.user_id && ticket.user_id !== user.userId)) {
