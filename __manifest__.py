@@ -33,6 +33,10 @@ Turns Odoo's live chat into a ticketed support desk.
         "views/im_livechat_ticket_templates.xml",
         "views/im_livechat_ticket_mail_templates.xml",
         "report/im_livechat_ticket_transcript.xml",
+        "views/im_livechat_ticket_merge_views.xml",
+        "views/im_livechat_ticket_merge_templates.xml",
+        "views/im_livechat_ticket_search_views.xml",
+        "views/im_livechat_ticket_search_templates.xml",
     ],
     "demo": [
         "demo/im_livechat_ticket_demo.xml",

@@ -83,6 +83,14 @@ class TicketPortal(CustomerPortal):
             },
         }
 
+    def _get_ticket_searchbar_inputs(self):
+        """Where the search bar looks (``Ticket._get_portal_search_domain``)."""
+        return {
+            "all": {"input": "all", "label": request.env._("Search in Subject and Conversation")},
+            "name": {"input": "name", "label": request.env._("Search in Subject")},
+            "message": {"input": "message", "label": request.env._("Search in Conversation")},
+        }
+
     def _get_ticket_selection_labels(self, field_name):
         """Translated labels of a selection field of the ticket, as a dict."""
         field = request.env["im_livechat.ticket"]._fields[field_name]
@@ -118,25 +126,39 @@ class TicketPortal(CustomerPortal):
         auth="user",
         website=True,
     )
-    def portal_my_tickets(self, page=1, sortby=None, filterby=None, **kw):
-        values = self._prepare_my_tickets_values(page, sortby, filterby)
+    def portal_my_tickets(
+        self, page=1, sortby=None, filterby=None, search=None, search_in=None, **kw
+    ):
+        values = self._prepare_my_tickets_values(page, sortby, filterby, search, search_in)
         # the ticket page's previous/next links follow this list
         request.session["my_tickets_history"] = values["tickets"].ids[:100]
         return request.render("im_livechat_ticket.portal_my_tickets", values)
 
-    def _prepare_my_tickets_values(self, page, sortby, filterby):
-        """One page of the caller's tickets (read with their rights), sorted
-        and filtered as asked, and what the list template shows of them."""
+    def _prepare_my_tickets_values(self, page, sortby, filterby, search=None, search_in=None):
+        """One page of the caller's tickets (read with their rights), sorted,
+        filtered and searched as asked, and what the list template shows of them."""
         Ticket = request.env["im_livechat.ticket"]
         searchbar_sortings = self._get_ticket_searchbar_sortings()
         searchbar_filters = self._get_ticket_searchbar_filters()
+        searchbar_inputs = self._get_ticket_searchbar_inputs()
         sortby = sortby if sortby in searchbar_sortings else "activity"
         filterby = filterby if filterby in searchbar_filters else "all"
-        domain = AND([self._prepare_tickets_domain(), searchbar_filters[filterby]["domain"]])
+        search_in = search_in if search_in in searchbar_inputs else "all"
+        domain = AND(
+            [
+                self._prepare_tickets_domain(),
+                searchbar_filters[filterby]["domain"],
+                Ticket._get_portal_search_domain(search_in, search),
+            ]
+        )
         has_access = Ticket.has_access("read")
         pager = portal_pager(
             url="/my/tickets",
-            url_args={"sortby": sortby, "filterby": filterby},
+            url_args={
+                "sortby": sortby,
+                "filterby": filterby,
+                **({"search": search, "search_in": search_in} if search else {}),
+            },
             total=Ticket.search_count(domain) if has_access else 0,
             page=page,
             step=self._items_per_page,
@@ -158,6 +180,9 @@ class TicketPortal(CustomerPortal):
             "sortby": sortby,
             "searchbar_filters": searchbar_filters,
             "filterby": filterby,
+            "searchbar_inputs": searchbar_inputs,
+            "search_in": search_in,
+            "search": search or "",
             "state_labels": self._get_ticket_selection_labels("state"),
             **self._get_priority_values(),
         }

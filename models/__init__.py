@@ -8,6 +8,9 @@ from . import im_livechat_ticket_rating
 from . import im_livechat_ticket_service_level
 from . import im_livechat_ticket_sla
 from . import im_livechat_ticket_call
+from . import im_livechat_ticket_merge
+from . import im_livechat_ticket_merge_wizard
+from . import im_livechat_ticket_search
 from . import im_livechat_ticket_business_hours
 from . import discuss_channel
 from . import discuss_channel_call

@@ -28,6 +28,8 @@ from . import test_mail
 from . import test_sso
 from . import test_calls
 from . import test_call_tours
+from . import test_merge
+from . import test_search
 from . import test_business_hours
 from . import test_notes
 from . import test_collision

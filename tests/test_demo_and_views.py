@@ -162,9 +162,10 @@ class TestDemoAndViews(TicketCommon):
 
         form = self._arch(views, "form")
         buttons = {node.get("name") for node in form.xpath("//header/button")}
+        merge = str(self.env.ref("im_livechat_ticket.action_ticket_merge").id)
         self.assertEqual(
             buttons,
-            {"action_assign", "action_resolve", "action_reopen", "action_open_conversation"},
+            {"action_assign", "action_resolve", "action_reopen", "action_open_conversation", merge},
         )
         self.assertTrue(form.xpath("//header/field[@name='state'][@widget='statusbar']"))
         conversation = form.xpath("//field[@name='channel_id']")
