@@ -14,10 +14,10 @@
 import json
 import os
 import random
+import runpy
 import time
 
 from odoo import Command, fields
-from odoo.tools import plaintext2html
 
 CUSTOMERS = int(os.environ["BENCH_CUSTOMERS"])
 IDLE_USERS = int(os.environ["BENCH_IDLE_USERS"])
@@ -31,6 +31,8 @@ started = time.monotonic()
 env = env  # noqa: F821 - given by odoo shell
 Ticket = env["im_livechat.ticket"]
 team = env.ref("im_livechat_ticket.im_livechat_channel_customer_support")
+helpers = runpy.run_path(os.path.join(os.environ["BENCH_DIR"], "shell_helpers.py"))
+post_as = helpers["post_as"]
 
 
 def log(message):
@@ -45,37 +47,8 @@ def background_count():
 
 
 def make_users(prefix, count, groups):
-    """Users with PASSWORD; the hash is computed once and copied (pbkdf2 costs ~0.5 s)."""
-    if not count:
-        return env["res.users"]
-    users = (
-        env["res.users"]
-        .with_context(no_reset_password=True)
-        .create(
-            [
-                {
-                    "name": f"Bench {prefix.title()} {i:04d}",
-                    "login": f"bench_{prefix}_{i:04d}",
-                    "email": f"bench_{prefix}_{i:04d}@example.com",
-                    "groups_id": [Command.set(groups)],
-                }
-                for i in range(count)
-            ]
-        )
-    )
-    users[0].password = PASSWORD
-    env.flush_all()
-    env.cr.execute("SELECT password FROM res_users WHERE id = %s", [users[0].id])
-    hashed = env.cr.fetchone()[0]
-    env.cr.execute("UPDATE res_users SET password = %s WHERE id IN %s", [hashed, tuple(users.ids)])
-    return users
-
-
-def post_as(user, channel, text):
-    # sudo: as /mail/message/post does, after its access check
-    channel.with_user(user).sudo().message_post(
-        body=plaintext2html(text), message_type="comment", subtype_xmlid="mail.mt_comment"
-    )
+    names = [f"Bench {prefix.title()} {i:04d}" for i in range(count)]
+    return helpers["make_users"](env, f"bench_{prefix}", names, groups, PASSWORD)
 
 
 def populate_people():

@@ -11,9 +11,9 @@
 # $QUEUE_POPULATE_OUT.
 import json
 import os
+import runpy
 
 from odoo import Command
-from odoo.tools import plaintext2html
 
 AGENTS = int(os.environ["QUEUE_AGENTS"])
 TEAMS = int(os.environ["QUEUE_TEAMS"])
@@ -22,31 +22,11 @@ PASSWORD = os.environ["QUEUE_PASSWORD"]
 SLA_HOURS = {"0": (24, 120), "1": (8, 40), "2": (4, 16), "3": (1, 4)}
 
 env = env  # noqa: F821 - given by odoo shell
+helpers = runpy.run_path(os.path.join(os.environ["BENCH_DIR"], "shell_helpers.py"))
 
 
 def make_users(prefix, names, groups):
-    """Users with PASSWORD; the hash is computed once and copied (pbkdf2 costs ~0.5 s)."""
-    users = (
-        env["res.users"]
-        .with_context(no_reset_password=True)
-        .create(
-            [
-                {
-                    "name": name,
-                    "login": f"queue_{prefix}_{i:04d}",
-                    "email": f"queue_{prefix}_{i:04d}@example.com",
-                    "groups_id": [Command.set(groups)],
-                }
-                for i, name in enumerate(names)
-            ]
-        )
-    )
-    users[0].password = PASSWORD
-    env.flush_all()
-    env.cr.execute("SELECT password FROM res_users WHERE id = %s", [users[0].id])
-    hashed = env.cr.fetchone()[0]
-    env.cr.execute("UPDATE res_users SET password = %s WHERE id IN %s", [hashed, tuple(users.ids)])
-    return users
+    return helpers["make_users"](env, f"queue_{prefix}", names, groups, PASSWORD)
 
 
 agent_groups = [env.ref("base.group_user").id, env.ref("im_livechat.im_livechat_group_user").id]
@@ -101,11 +81,7 @@ ticket = (
     .with_env(env)
 )
 ticket.write({"user_id": agent.id, "livechat_channel_id": default_team.id})
-ticket.channel_id.with_user(agent).sudo().message_post(
-    body=plaintext2html("I am looking into it."),
-    message_type="comment",
-    subtype_xmlid="mail.mt_comment",
-)
+helpers["post_as"](agent, ticket.channel_id, "I am looking into it.")
 env.flush_all()
 messages = env["mail.message"].search(
     [

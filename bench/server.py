@@ -110,7 +110,7 @@ class Odoo:
 
     def shell(self, db, script, logfile, env=None, parts=(None,)):
         """Runs ``script`` (a file of bench/) in ``odoo-bin shell``, once per part, in parallel
-        (``env["PART"]`` tells each which)."""
+        (``env["PART"]`` tells each which; ``env["BENCH_DIR"]`` where shell_helpers.py is)."""
         procs = []
         for part in parts:
             with open(HERE / script, "rb") as stdin:
@@ -121,7 +121,7 @@ class Odoo:
                         *"--no-http --log-level=warn".split(),
                         stdin=stdin,
                         logfile=logfile,
-                        env={**(env or {}), "PART": str(part)},
+                        env={**(env or {}), "PART": str(part), "BENCH_DIR": str(HERE)},
                     )
                 )
         self.wait(procs, logfile)
