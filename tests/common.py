@@ -6,8 +6,9 @@ outside live chat, and the default support team giving every new ticket to
 ``agent`` (see ``_setup_ticket_fixtures``). Its helpers make more of it:
 ``_new_agent``, ``_new_customer``, ``_new_ticket`` (as a customer opens one on
 the portal), ``_new_queue_ticket`` (a ticket in a given state, without the
-portal), ``_set_queue_service_levels``, ``_breach_first_response``; for HTTP
-tests, ``_login`` and ``_post_to_conversation``.
+portal), ``_set_queue_service_levels``, ``_new_calendar`` (working hours),
+``_breach_first_response``, ``_at`` (a frozen clock); for HTTP tests,
+``_login`` and ``_post_to_conversation``.
 
 Mix it in first, before the Odoo test case::
 
@@ -28,10 +29,11 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import psycopg2.errors
+from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
@@ -149,6 +151,32 @@ class TicketFixtures:
         )
 
     @classmethod
+    def _new_calendar(cls, name="Support hours", days=range(5), periods=((8, 12), (13, 17))):
+        """Working hours in UTC: ``days`` (0: Monday), each with ``periods``
+        (hours from, to); by default Monday to Friday, 8-12 and 13-17."""
+        return cls.env["resource.calendar"].create(
+            {
+                "name": name,
+                "tz": "UTC",
+                "attendance_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": f"{day} {start}",
+                            "dayofweek": str(day),
+                            "hour_from": start,
+                            "hour_to": end,
+                            "day_period": "morning" if start < 12 else "afternoon",
+                        },
+                    )
+                    for day in days
+                    for start, end in periods
+                ],
+            }
+        )
+
+    @classmethod
     def _breach_first_response(cls, ticket):
         """Put ``ticket``'s first-response deadline an hour in the past."""
         cls.env.flush_all()
@@ -157,6 +185,18 @@ class TicketFixtures:
             [fields.Datetime.now() - timedelta(hours=1), ticket.id],
         )
         cls.env.invalidate_all()
+
+    @contextmanager
+    def _at(self, when):
+        """Freeze the clock, the transaction's one included (create dates)."""
+        with freeze_time(when):
+            self.env.flush_all()
+            self.env.cr._now = datetime.fromisoformat(when)
+            try:
+                yield
+            finally:
+                self.env.flush_all()
+                self.env.cr._now = None
 
     def _login(self, user):
         """Log in as ``user`` (None: a public visitor) and return the session;

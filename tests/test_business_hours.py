@@ -1,7 +1,4 @@
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-
-from freezegun import freeze_time
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
@@ -16,31 +13,6 @@ def plain(text):
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
-def support_hours(env, name="Support hours", days=range(5), periods=((8, 12), (13, 17))):
-    """A calendar in UTC: ``days`` (0: Monday), from ``periods`` (hours)."""
-    return env["resource.calendar"].create(
-        {
-            "name": name,
-            "tz": "UTC",
-            "attendance_ids": [
-                (
-                    0,
-                    0,
-                    {
-                        "name": f"{day} {start}",
-                        "dayofweek": str(day),
-                        "hour_from": start,
-                        "hour_to": end,
-                        "day_period": "morning" if start < 12 else "afternoon",
-                    },
-                )
-                for day in days
-                for start, end in periods
-            ],
-        }
-    )
-
-
 @tagged("post_install", "-at_install")
 class TestBusinessHours(TicketCommon):
     """The team works Monday to Friday, 8:00 to 12:00 and 13:00 to 17:00 UTC;
@@ -50,7 +22,7 @@ class TestBusinessHours(TicketCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = support_hours(cls.env)
+        cls.calendar = cls._new_calendar()
         cls.team.write(
             {
                 "ticket_calendar_id": cls.calendar.id,
@@ -63,18 +35,6 @@ class TestBusinessHours(TicketCommon):
             }
         )
         cls.customer_a.partner_id.write({"tz": "UTC", "lang": "en_US"})
-
-    @contextmanager
-    def _at(self, when):
-        """Freeze the clock, the transaction's one included (create dates)."""
-        with freeze_time(when):
-            self.env.flush_all()
-            self.env.cr._now = datetime.fromisoformat(when)
-            try:
-                yield
-            finally:
-                self.env.flush_all()
-                self.env.cr._now = None
 
     def _ticket_at(self, when, **vals):
         with self._at(when):
@@ -242,7 +202,7 @@ class TestBusinessHours(TicketCommon):
             team._ticket_next_opening(datetime(2026, 11, 30, 17, 0)),
             (True, datetime(2026, 12, 1, 8, 0)),
         )
-        self.team.ticket_calendar_id = support_hours(self.env, "Never", days=())
+        self.team.ticket_calendar_id = self._new_calendar("Never", days=())
         self.assertEqual(team._ticket_next_opening(datetime(2026, 11, 30, 9, 0)), (True, False))
         ticket = self._ticket_at("2026-11-30 09:00:00")
         self.assertIn("we will answer as soon as we are back.", self._notices(ticket)[0])
@@ -269,7 +229,7 @@ class TestBusinessHoursPage(TicketFixtures, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = support_hours(cls.env, days=range(7), periods=((8, 17),))
+        cls.calendar = cls._new_calendar(days=range(7), periods=((8, 17),))
         cls.team.write({"ticket_calendar_id": cls.calendar.id, "ticket_hours_notice": True})
         cls.customer_a.partner_id.write({"tz": "UTC", "lang": "en_US"})
         cls.today = fields.Datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)

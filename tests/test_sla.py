@@ -1,7 +1,4 @@
-from contextlib import contextmanager
 from datetime import datetime
-
-from freezegun import freeze_time
 
 from odoo.tests import tagged
 
@@ -16,27 +13,7 @@ class TestTicketSla(TicketCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Support hours",
-                "tz": "UTC",
-                "attendance_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "name": f"{day} {start}",
-                            "dayofweek": str(day),
-                            "hour_from": start,
-                            "hour_to": end,
-                            "day_period": "morning" if start < 12 else "afternoon",
-                        },
-                    )
-                    for day in range(5)
-                    for start, end in ((8, 12), (13, 17))
-                ],
-            }
-        )
+        cls.calendar = cls._new_calendar()
         cls.team.write(
             {
                 "ticket_calendar_id": cls.calendar.id,
@@ -47,18 +24,6 @@ class TestTicketSla(TicketCommon):
                 ],
             }
         )
-
-    @contextmanager
-    def _at(self, when):
-        """Freeze the clock, the transaction's one included (create dates)."""
-        with freeze_time(when):
-            self.env.flush_all()
-            self.env.cr._now = datetime.fromisoformat(when)
-            try:
-                yield
-            finally:
-                self.env.flush_all()
-                self.env.cr._now = None
 
     def _ticket_at(self, when, priority):
         with self._at(when):
