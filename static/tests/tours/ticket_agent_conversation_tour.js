@@ -1,6 +1,7 @@
 import { registry } from "@web/core/registry";
 
-const CONVERSATION = ".o_im_livechat_ticket_conversation";
+import { CONVERSATION, customerMessageShownStep, writeAndSendSteps } from "./tour_helpers";
+
 const REPLY = "Hello, please send me a photo of the charger's light.";
 
 /**
@@ -9,10 +10,9 @@ const REPLY = "Hello, please send me a photo of the charger's light.";
  */
 registry.category("web_tour.tours").add("im_livechat_ticket_agent_conversation_tour", {
     steps: () => [
-        {
-            content: "The customer's first message is shown in the ticket's conversation",
-            trigger: `${CONVERSATION} .o-mail-Message:contains(My e-bike battery does not charge)`,
-        },
+        customerMessageShownStep(
+            "The customer's first message is shown in the ticket's conversation"
+        ),
         {
             content: "with its author",
             trigger: `${CONVERSATION} .o-mail-Message-author:contains(Carla Customer)`,
@@ -25,16 +25,12 @@ registry.category("web_tour.tours").add("im_livechat_ticket_agent_conversation_t
             content: "The agent is a member: no hint, a composer",
             trigger: `${CONVERSATION}:not(:has(.o_im_livechat_ticket_conversation_hint))`,
         },
-        {
-            content: "Write a reply",
-            trigger: `${CONVERSATION} .o-mail-Composer-input`,
-            run: `edit ${REPLY}`,
-        },
-        {
-            content: "Send it with Enter",
-            trigger: `${CONVERSATION} .o-mail-Composer-input`,
-            run: "press Enter",
-        },
+        ...writeAndSendSteps(
+            `${CONVERSATION} .o-mail-Composer-input`,
+            REPLY,
+            "Write a reply",
+            "Send it with Enter"
+        ),
         {
             content: "The reply is posted in the conversation",
             trigger: `${CONVERSATION} .o-mail-Message:not(.o-pending) .o-mail-Message-body:contains(${REPLY})`,
@@ -53,10 +49,7 @@ registry.category("web_tour.tours").add("im_livechat_ticket_agent_conversation_t
 /** Another agent, not a member of the conversation, reads it but cannot reply. */
 registry.category("web_tour.tours").add("im_livechat_ticket_agent_conversation_reader_tour", {
     steps: () => [
-        {
-            content: "The customer's message is shown to a non-member agent",
-            trigger: `${CONVERSATION} .o-mail-Message:contains(My e-bike battery does not charge)`,
-        },
+        customerMessageShownStep("The customer's message is shown to a non-member agent"),
         {
             content: "who is told how to reply",
             trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_hint:contains(Assign the ticket to yourself to reply)`,

@@ -1,6 +1,12 @@
 import { registry } from "@web/core/registry";
 
-const CONVERSATION = ".o_im_livechat_ticket_conversation";
+import {
+    CONVERSATION,
+    CUSTOMER_MESSAGE,
+    customerMessageShownStep,
+    writeAndSendSteps,
+} from "./tour_helpers";
+
 const NOTE = "Internal: the charger was replaced last month";
 
 /**
@@ -10,10 +16,7 @@ const NOTE = "Internal: the charger was replaced last month";
  */
 registry.category("web_tour.tours").add("im_livechat_ticket_note_tour", {
     steps: () => [
-        {
-            content: "The customer's message is shown",
-            trigger: `${CONVERSATION} .o-mail-Message:contains(My e-bike battery does not charge)`,
-        },
+        customerMessageShownStep("The customer's message is shown"),
         {
             content: "The other agent who has the ticket open is shown",
             trigger: `${CONVERSATION} .o_im_livechat_ticket_collision .o_im_livechat_ticket_viewer:contains(Bob Agent)`,
@@ -23,23 +26,19 @@ registry.category("web_tour.tours").add("im_livechat_ticket_note_tour", {
             trigger: `${CONVERSATION} .o_im_livechat_ticket_mode_note`,
             run: "click",
         },
-        {
-            content: "Write the note",
-            trigger: `${CONVERSATION} .o_im_livechat_ticket_note_composer .o-mail-Composer-input`,
-            run: `edit ${NOTE}`,
-        },
-        {
-            content: "Log it with Enter",
-            trigger: `${CONVERSATION} .o_im_livechat_ticket_note_composer .o-mail-Composer-input`,
-            run: "press Enter",
-        },
+        ...writeAndSendSteps(
+            `${CONVERSATION} .o_im_livechat_ticket_note_composer .o-mail-Composer-input`,
+            NOTE,
+            "Write the note",
+            "Log it with Enter"
+        ),
         {
             content: "The note shows in the conversation, marked as internal",
             trigger: `${CONVERSATION} .o-mail-Thread .o-mail-Message.o_im_livechat_ticket_note:contains(${NOTE}) .o_im_livechat_ticket_note_label`,
         },
         {
             content: "after the customer's message",
-            trigger: `${CONVERSATION} .o-mail-Message:contains(My e-bike battery does not charge) ~ .o-mail-Message.o_im_livechat_ticket_note`,
+            trigger: `${CONVERSATION} .o-mail-Message:contains(${CUSTOMER_MESSAGE}) ~ .o-mail-Message.o_im_livechat_ticket_note`,
         },
     ],
 });
@@ -49,7 +48,7 @@ registry.category("web_tour.tours").add("im_livechat_ticket_note_customer_tour",
     steps: () => [
         {
             content: "The conversation is shown",
-            trigger: ".o-mail-Message:contains(My e-bike battery does not charge)",
+            trigger: `.o-mail-Message:contains(${CUSTOMER_MESSAGE})`,
         },
         {
             content: "without the agents' note",
@@ -97,20 +96,12 @@ registry.category("web_tour.tours").add("im_livechat_ticket_queue_viewers_tour",
 });
 
 const REPLY = "I had this one before: try another socket.";
+const REPLY_INPUT = `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`;
 
 /** A former agent of the ticket (still in the conversation) replies: warned first. */
 registry.category("web_tour.tours").add("im_livechat_ticket_reply_warning_tour", {
     steps: () => [
-        {
-            content: "The former agent still has the composer",
-            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
-            run: `edit ${REPLY}`,
-        },
-        {
-            content: "Send",
-            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
-            run: "press Enter",
-        },
+        ...writeAndSendSteps(REPLY_INPUT, REPLY, "The former agent still has the composer", "Send"),
         {
             content: "A warning names the assignee",
             trigger: ".modal:contains(Alice Agent is assigned)",
@@ -126,7 +117,7 @@ registry.category("web_tour.tours").add("im_livechat_ticket_reply_warning_tour",
         },
         {
             content: "Send again",
-            trigger: `${CONVERSATION} .o_im_livechat_ticket_conversation_composer:not(.o_im_livechat_ticket_note_composer) .o-mail-Composer-input`,
+            trigger: REPLY_INPUT,
             run: "press Enter",
         },
         {
