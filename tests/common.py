@@ -7,8 +7,8 @@ outside live chat, and the default support team giving every new ticket to
 ``_new_agent``, ``_new_customer``, ``_new_ticket`` (as a customer opens one on
 the portal), ``_new_queue_ticket`` (a ticket in a given state, without the
 portal), ``_set_queue_service_levels``, ``_new_calendar`` (working hours),
-``_breach_first_response``, ``_at`` (a frozen clock); for HTTP tests,
-``_login`` and ``_post_to_conversation``.
+``_set_working_hours_service_levels``, ``_breach_first_response``, ``_at`` (a
+frozen clock); for HTTP tests, ``_login`` and ``_post_to_conversation``.
 
 Mix it in first, before the Odoo test case::
 
@@ -173,6 +173,25 @@ class TicketFixtures:
                     for day in days
                     for start, end in periods
                 ],
+            }
+        )
+
+    @classmethod
+    def _set_working_hours_service_levels(cls, **team_vals):
+        """Service levels counted in working hours (``_new_calendar``'s
+        default, kept as ``cls.calendar``): urgent tickets answered within 1
+        hour, resolved within 4; normal ones within 4 and 16. ``team_vals``:
+        more settings of the team."""
+        cls.calendar = cls._new_calendar()
+        cls.team.write(
+            {
+                "ticket_calendar_id": cls.calendar.id,
+                "ticket_sla_ids": [
+                    (5, 0, 0),
+                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 4}),
+                    (0, 0, {"priority": "1", "first_response_hours": 4, "resolution_hours": 16}),
+                ],
+                **team_vals,
             }
         )
 

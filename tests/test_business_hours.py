@@ -22,18 +22,7 @@ class TestBusinessHours(TicketCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = cls._new_calendar()
-        cls.team.write(
-            {
-                "ticket_calendar_id": cls.calendar.id,
-                "ticket_hours_notice": True,
-                "ticket_sla_ids": [
-                    (5, 0, 0),
-                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 4}),
-                    (0, 0, {"priority": "1", "first_response_hours": 4, "resolution_hours": 16}),
-                ],
-            }
-        )
+        cls._set_working_hours_service_levels(ticket_hours_notice=True)
         cls.customer_a.partner_id.write({"tz": "UTC", "lang": "en_US"})
 
     def _ticket_at(self, when, **vals):

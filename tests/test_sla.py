@@ -13,17 +13,7 @@ class TestTicketSla(TicketCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = cls._new_calendar()
-        cls.team.write(
-            {
-                "ticket_calendar_id": cls.calendar.id,
-                "ticket_sla_risk_hours": 1,
-                "ticket_sla_ids": [
-                    (0, 0, {"priority": "3", "first_response_hours": 1, "resolution_hours": 4}),
-                    (0, 0, {"priority": "1", "first_response_hours": 4, "resolution_hours": 16}),
-                ],
-            }
-        )
+        cls._set_working_hours_service_levels(ticket_sla_risk_hours=1)
 
     def _ticket_at(self, when, priority):
         with self._at(when):
