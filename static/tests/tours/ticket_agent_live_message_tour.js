@@ -1,5 +1,7 @@
 import { registry } from "@web/core/registry";
 
+import { CONVERSATION } from "./tour_helpers";
+
 // Driven by tests/test_live_tours.py (test_agent_live_message_unread): a
 // background thread posts the customer's message once the agent's websocket
 // follows the conversation and the tour showed the waiting tickets, then its
@@ -7,7 +9,6 @@ import { registry } from "@web/core/registry";
 // are shared with it.
 const LIVE_SUBJECT = "Live unread: the bell is mute";
 const CUSTOMER_MESSAGE = "Tightened it, still no ring at all";
-const CONVERSATION = ".o_im_livechat_ticket_conversation";
 
 const CARD = `.o_kanban_record:contains(${LIVE_SUBJECT})`;
 const DASHBOARD_CARD = ".o_im_livechat_ticket_dashboard_card";

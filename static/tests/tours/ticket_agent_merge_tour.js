@@ -1,6 +1,6 @@
 import { registry } from "@web/core/registry";
 
-const CONVERSATION = ".o_im_livechat_ticket_conversation";
+import { CONVERSATION } from "./tour_helpers";
 
 /**
  * The agent merges ticket "Charger" (a duplicate) into ticket "Battery" of

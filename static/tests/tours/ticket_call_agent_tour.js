@@ -1,9 +1,16 @@
 import { registry } from "@web/core/registry";
 
+import { CONVERSATION } from "./tour_helpers";
+
 // Driven by tests/test_call_tours.py, beside the customer's browser.
-const CONVERSATION = ".o_im_livechat_ticket_conversation";
 const CALL_VIEW = `${CONVERSATION}_call_view`;
 const WAIT = 60000;
+
+const conversationLoadedStep = () => ({
+    content: "The conversation is loaded",
+    trigger: `${CONVERSATION} .o-mail-Composer-input`,
+    timeout: WAIT,
+});
 
 const connectedUntilHungUpSteps = (screenshot) => [
     {
@@ -45,11 +52,7 @@ const connectedUntilHungUpSteps = (screenshot) => [
 
 registry.category("web_tour.tours").add("ticket_call_agent_calls_tour", {
     steps: () => [
-        {
-            content: "The conversation is loaded",
-            trigger: `${CONVERSATION} .o-mail-Composer-input`,
-            timeout: WAIT,
-        },
+        conversationLoadedStep(),
         {
             content: "Call the customer from the conversation's header",
             trigger: `${CONVERSATION}_call:enabled:contains(Call)`,
@@ -66,11 +69,7 @@ registry.category("web_tour.tours").add("ticket_call_agent_calls_tour", {
 
 registry.category("web_tour.tours").add("ticket_call_agent_answers_tour", {
     steps: () => [
-        {
-            content: "The conversation is loaded",
-            trigger: `${CONVERSATION} .o-mail-Composer-input`,
-            timeout: WAIT,
-        },
+        conversationLoadedStep(),
         {
             content: "The customer's call rings for the agent",
             trigger: ".o-discuss-CallInvitation button[title=Accept]",
