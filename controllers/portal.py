@@ -163,12 +163,9 @@ class TicketPortal(CustomerPortal):
             page=page,
             step=self._items_per_page,
         )
-        tickets = Ticket
-        if has_access:
-            order = searchbar_sortings[sortby]["order"]
-            tickets = Ticket.search(
-                domain, order=order, limit=self._items_per_page, offset=pager["offset"]
-            )
+        limits = {"limit": self._items_per_page, "offset": pager["offset"]}
+        order = searchbar_sortings[sortby]["order"]
+        tickets = Ticket.search(domain, order=order, **limits) if has_access else Ticket
         return {
             **self._prepare_portal_layout_values(),
             "tickets": tickets,
