@@ -1,7 +1,10 @@
+import json
 from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.bus.tests.common import WebsocketCase
 
 from .common import TicketCommon, TicketFixtures
 
@@ -248,3 +251,36 @@ class TestBusinessHoursPage(TicketFixtures, HttpCase):
         self.assertNotIn("o_im_livechat_ticket_hours_notice", self._page())
         self.team.write({"ticket_hours_notice": True, "ticket_calendar_id": False})
         self.assertNotIn("o_im_livechat_ticket_hours_notice", self._page())
+
+
+@tagged("post_install", "-at_install")
+class TestBusinessHoursRealtime(TicketFixtures, WebsocketCase):
+    """The out-of-hours notice reaches the customer's real websocket right
+    after their post, like any message of the conversation."""
+
+    def test_notice_reaches_the_customers_socket(self):
+        # the team works one day of the week, three days from today: closed now
+        closed_today = self._new_calendar(days=[(fields.Date.today().weekday() + 3) % 7])
+        self.team.write(
+            {
+                "ticket_calendar_id": closed_today.id,
+                "ticket_hours_notice": True,
+                "ticket_hours_silence": 0,  # every message is after a silence
+            }
+        )
+        ticket = self._new_ticket(self.customer_a, "Flat tyre", "Again.")
+        self.env.cr.precommit.run()  # the bus notifications of the ticket first
+        session = self._login(self.customer_a)
+        websocket = self.websocket_connect(cookie=f"session_id={session.sid}")
+        self.subscribe(websocket, [], self.env["bus.bus"]._bus_last_id())
+
+        self._post_to_conversation(ticket.channel_id, "Anyone there?", session)
+        with self.registry.test_lock:  # the socket's thread shares our transaction
+            self.trigger_notification_dispatching([ticket.channel_id])
+        bodies = []
+        while not any(NOTICE in body for body in bodies):
+            for notification in json.loads(websocket.recv()):
+                message = notification["message"]
+                if message["type"] == "discuss.channel/new_message":
+                    bodies += [m["body"] for m in message["payload"]["data"]["mail.message"]]
+        self.assertIn("Anyone there?", "".join(bodies), "the post came first")
