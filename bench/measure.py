@@ -174,8 +174,10 @@ LOG_PATTERNS = {
     "pool full": re.compile(r"PoolError: The Connection Pool Is Full"),
     "out of fds": re.compile(r"Too many open files"),
 }
-# werkzeug's access line, with Odoo's perf info: query count, SQL time, other time
-ACCESS = re.compile(r'werkzeug: \S+ - - \[[^]]*\] "(\S+) (\S+) [^"]*" (\d+) \S+ (\d+) ')
+# werkzeug's access line, with Odoo's perf info: query count, SQL time, other time (seconds)
+ACCESS = re.compile(
+    r'werkzeug: \S+ - - \[[^]]*\] "(\S+) (\S+) [^"]*" (\d+) \S+ (\d+) ([\d.]+) ([\d.]+)'
+)
 
 
 def read_log(path, offset=0):
@@ -203,12 +205,21 @@ def server_log_summary(path, offset=0):
     return {"log": str(path), "counts": counts, "first": first}
 
 
-def queries_per_request(path, offset, url):
-    """Median SQL statements of the requests to ``url`` logged after ``offset`` (the server
-    logs werkzeug at INFO for this)."""
-    counts = sorted(
-        int(m.group(4))
+def server_cost_per_request(path, offset, url):
+    """What the server itself spent on the requests to ``url`` logged after ``offset``, as Odoo
+    measures it in its access line (the server logs werkzeug at INFO for this): the median SQL
+    statements, SQL time and Python time (ms), no client and no queueing in them."""
+    matches = [
+        m
         for m in map(ACCESS.search, read_log(path, offset))
         if m and m.group(2).split("?")[0] == url
-    )
-    return percentile(counts, 50)
+    ]
+
+    def median(group, scale=1):
+        return percentile(sorted(float(m.group(group)) * scale for m in matches), 50)
+
+    return {
+        "sql_per_post": median(4),
+        "sql_ms_per_post": round(median(5, 1000), 1) if matches else None,
+        "python_ms_per_post": round(median(6, 1000), 1) if matches else None,
+    }

@@ -5,7 +5,7 @@ import asyncio
 import time
 
 from ..client import DIRECTIONS
-from ..measure import Usage, log_size, queries_per_request
+from ..measure import Usage, log_size, server_cost_per_request
 from ..server import bus_last_id, log, sql
 
 
@@ -93,10 +93,10 @@ def db_counters(db):
 
 async def db_cost(client, server_log, count=40):
     """Per message and path: rows written and commits (pg_stat_database), bus_bus rows (each
-    NOTIFYed and polled), and the post's own SQL statements (Odoo's query count in the access
-    log). Customer to agent, one at a time, each path in a window that ends once the server's
-    backends reported their counters; a first window without messages measures what the rest
-    of the run writes meanwhile (presence updates), taken off pro rata."""
+    NOTIFYed and polled), and the post's own SQL statements, SQL time and Python time (Odoo's
+    figures in its access log). Customer to agent, one at a time, each path in a window that
+    ends once the server's backends reported their counters; a first window without messages
+    measures what the rest of the run writes meanwhile (presence updates), taken off pro rata."""
     customers, cost = client.active(), {}
     await asyncio.sleep(FLUSH)  # what the earlier phases wrote is reported by now
     start = db_counters(client.db)
@@ -117,8 +117,7 @@ async def db_cost(client, server_log, count=40):
             "rows_written": per[2],
             "commits": per[1],
             "bus_rows": per[3],
-            "sql_per_post": queries_per_request(server_log, offset, "/mail/message/post"),
-        }
+        } | server_cost_per_request(server_log, offset, "/mail/message/post")
     client.results["db_cost_per_message"] = cost
     log(
         "  per message, ours / stock: "
