@@ -59,21 +59,19 @@ class DiscussChannel(models.Model):
             # returns the stored message. Concurrent duplicates cannot both
             # pass: every post updates this channel's row, so the second
             # transaction fails to serialise and Odoo retries it, landing here.
-            # sudo: mail.message - looking up the caller's own earlier post
-            existing = (
-                self.env["mail.message"]
-                .sudo()
-                .search(
-                    [
-                        ("model", "=", "discuss.channel"),
-                        ("res_id", "=", self.id),
-                        ("ticket_client_key", "=", client_key),
-                    ],
-                    limit=1,
-                )
+            # The look-up is one hit of the key's unique index (mail_message.py),
+            # without the ORM's domain and rules: every post of a ticket runs it.
+            self.env["mail.message"].flush_model(["model", "res_id", "ticket_client_key"])
+            self.env.cr.execute(
+                """
+                SELECT id FROM mail_message
+                 WHERE model = 'discuss.channel' AND res_id = %s AND ticket_client_key = %s
+                """,
+                [self.id, client_key],
             )
+            existing = self.env["mail.message"].browse(row[0] for row in self.env.cr.fetchall())
             if existing:
-                return existing.sudo(False)
+                return existing
             # a field of mail.message: message_post writes it with the message's own row
             kwargs["ticket_client_key"] = client_key
         if not self.env.user._is_internal():
