@@ -20,6 +20,7 @@ from . import test_live_tours
 from . import test_concurrency
 from . import test_install_existing_data
 from . import test_bus_dispatch
+from . import test_db_pool_wait
 from . import test_i18n
 from . import test_agent_field_tour
 from . import test_accessibility
