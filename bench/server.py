@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .settings import MODULE, PASSWORD
+from .settings import GEVENT_MAXCONN, MODULE, PASSWORD
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -159,6 +159,7 @@ class Server:
             "--http-interface=127.0.0.1",
             f"--http-port={self.http_port}",
             f"--gevent-port={self.gevent_port}",
+            f"--db_maxconn_gevent={GEVENT_MAXCONN}",
             "--log-level=warn",
             "--log-handler=werkzeug:INFO",
             *extra,

@@ -8,7 +8,8 @@ NEW_MESSAGE = "discuss.channel/new_message"
 DELIVERY_TIMEOUT = 10.0  # seconds a notification may take before the message counts as lost
 DRAIN_TIMEOUT = 30.0  # after an offered-load step, wait at most this for late deliveries
 MAX_IN_FLIGHT = 400  # open loop, but bounded: beyond this a message is not sent (counted lost)
-SOCKET_CONNECT_CONCURRENCY = 16  # below the gevent worker's db pool (db_maxconn 64)
+SOCKET_CONNECT_CONCURRENCY = 16  # sockets opened at a time, as tabs open, not as a storm
+GEVENT_MAXCONN = 32  # the websocket process's database pool, as make run sets it (tools/dev.sh)
 CROSSCHECK_TOLERANCE = 0.20  # the plain client's p50 and the main client's may differ this much
 
 

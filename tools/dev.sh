@@ -29,6 +29,10 @@ PORT=${IMLT_PORT:-8069}            # nginx, what the browser uses
 LISTEN=${IMLT_LISTEN:-127.0.0.1}   # set 0.0.0.0 to expose the demo on the network
 ODOO_PORT=8070                     # Odoo's HTTP workers, behind nginx
 GEVENT_PORT=8072                   # Odoo's websocket (gevent) process, behind nginx
+# The websocket process's own database pool (doc/deployment.md, "Database pool"): its borrowers
+# wait for a connection (patches/db_pool_wait.py), so a reconnect storm queues here instead of
+# failing, and the whole server stays within PostgreSQL's default max_connections (100).
+GEVENT_MAXCONN=32
 SMTP_PORT=${IMLT_SMTP_PORT:-8025}  # the demo's local SMTP server (tests/smtp_server.py)
 VENV=$CACHE/venv
 PY=$VENV/bin/python
@@ -387,7 +391,7 @@ EOF
     ODOO_EXEC=1 odoo_bin -d "$DB" --db-filter="^$DB\$" --proxy-mode \
         --workers=2 --max-cron-threads=1 --smtp=127.0.0.1 --smtp-port="$SMTP_PORT" \
         --http-interface=127.0.0.1 --http-port="$ODOO_PORT" --gevent-port="$GEVENT_PORT" \
-        --limit-time-cpu=600 --limit-time-real=1200 &
+        --db_maxconn_gevent="$GEVENT_MAXCONN" --limit-time-cpu=600 --limit-time-real=1200 &
     SERVER_PIDS+=($!)
     local nginx_args=(-c "$NGINX_CONF" -g 'daemon off;')
     # -e keeps nginx from opening /var/log/nginx/error.log before reading our config (>= 1.19.5).
