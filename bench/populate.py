@@ -22,6 +22,7 @@ from odoo import Command, fields
 CUSTOMERS = int(os.environ["BENCH_CUSTOMERS"])
 IDLE_USERS = int(os.environ["BENCH_IDLE_USERS"])
 AGENTS = int(os.environ["BENCH_AGENTS"])
+DESK_AGENTS = int(os.environ["BENCH_DESK_AGENTS"])
 TICKETS = int(os.environ["BENCH_TICKETS"])
 PASSWORD = os.environ["BENCH_PASSWORD"]
 PART = os.environ["PART"]
@@ -60,11 +61,13 @@ def populate_people():
     portal = env.ref("base.group_portal").id
     agent_groups = [env.ref("base.group_user").id, env.ref("im_livechat.im_livechat_group_user").id]
     agents = make_users("agent", AGENTS, agent_groups)
+    # they never log in: they only carry their share of the background history
+    desk_agents = make_users("desk_agent", DESK_AGENTS, agent_groups)
     customers = make_users("customer", CUSTOMERS, [portal])
     idle_users = make_users("idle", IDLE_USERS, [portal])
     team.write(
         {
-            "user_ids": [Command.link(agent.id) for agent in agents],
+            "user_ids": [Command.link(agent.id) for agent in agents | desk_agents],
             # the heaviest method: each new ticket counts the online agents' open tickets
             "ticket_assignment": "balanced",
         }
@@ -165,14 +168,19 @@ def populate_people():
 
 def populate_background(share, shares):
     """The background tickets of the queue: a realistic mix of states,
-    priorities and agents. They are history, not the measured path: created
+    priorities and agents (the measured agents and the desk's others: each
+    agent is a member of their tickets' conversations, and every conversation
+    an agent is a member of is one more channel their socket polls). They are history, not the measured path: created
     through the model in batches, without mail tracking or "assigned to you"
     notifications; the customer's first message and the agent's reply are
     stored as mail.message records (no notification pipeline)."""
     total = background_count()
     first, last = total * share // shares, total * (share + 1) // shares
     rng = random.Random(share)
-    agents = env["res.users"].search([("login", "=like", "bench_agent_%")], order="id")
+    agents = env["res.users"].search(
+        ["|", ("login", "=like", "bench_agent_%"), ("login", "=like", "bench_desk_agent_%")],
+        order="id",
+    )
     partners = env["res.partner"].search([("name", "=like", "Bench Contact %")], order="id")
     BulkTicket = Ticket.with_context(
         tracking_disable=True,

@@ -419,7 +419,7 @@ def populate(odoo, db, settings, logfile):
     out = odoo.state_dir / f"{db}.json"
     env = {
         f"BENCH_{k.upper()}": str(settings[k])
-        for k in ("customers", "idle_users", "agents", "tickets")
+        for k in ("customers", "idle_users", "agents", "desk_agents", "tickets")
     }
     env.update(BENCH_PASSWORD=PASSWORD, BENCH_POPULATE_OUT=str(out))
     odoo.shell(db, "populate.py", logfile, env, parts=["people"])

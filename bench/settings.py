@@ -28,6 +28,9 @@ def words(name, default):
 BENCH = {
     "customers": number("BENCH_CUSTOMERS", 40),
     "agents": number("BENCH_AGENTS", 4),
+    # the desk's other agents, who share the background tickets' history with the measured
+    # ones (0: the measured agents hold every background ticket's conversation)
+    "desk_agents": number("BENCH_DESK_AGENTS", 36),
     "idle_users": number("BENCH_IDLE_USERS", 10),
     "sockets": number("BENCH_SOCKETS", 1000),
     "rates": numbers("BENCH_RATE", "20,40,80"),
