@@ -170,10 +170,11 @@ def populate_background(share, shares):
     """The background tickets of the queue: a realistic mix of states,
     priorities and agents (the measured agents and the desk's others: each
     agent is a member of their tickets' conversations, and every conversation
-    an agent is a member of is one more channel their socket polls). They are history, not the measured path: created
-    through the model in batches, without mail tracking or "assigned to you"
-    notifications; the customer's first message and the agent's reply are
-    stored as mail.message records (no notification pipeline)."""
+    an agent is a member of is one more channel their socket polls). They
+    are history, not the measured path: created through the model in batches,
+    without mail tracking or "assigned to you" notifications; the customer's
+    first message and the agent's reply are stored as mail.message records
+    (no notification pipeline)."""
     total = background_count()
     first, last = total * share // shares, total * (share + 1) // shares
     rng = random.Random(share)

@@ -63,8 +63,9 @@ class TestDbPoolWait(BaseCase):
     def test_applied_in_the_websocket_process_only(self):
         Pool = sql_db.ConnectionPool
         odoo_borrow, odoo_give_back = Pool.borrow, Pool.give_back
-        with patch.object(Pool, "borrow", odoo_borrow), patch.object(
-            Pool, "give_back", odoo_give_back
+        with (
+            patch.object(Pool, "borrow", odoo_borrow),
+            patch.object(Pool, "give_back", odoo_give_back),
         ):
             self.assertFalse(db_pool_wait.apply(), "a threaded server or HTTP worker keeps Odoo's")
             self.assertIs(Pool.borrow, odoo_borrow)
