@@ -17,23 +17,17 @@ SLA_TARGETS = [
     ("first_response_date", "sla_response_deadline"),
     ("resolved_date", "sla_resolution_deadline"),
 ]
+# Both deadlines come from one compute (the team's targets and calendar), stored and indexed.
+SLA_DEADLINE = {"compute": "_compute_sla_deadlines", "store": True, "index": True}
+# The report's measures: stored, all set by one compute from the ticket's dates.
+REPORT_MEASURE = {"compute": "_compute_report_measures", "store": True}
 
 
 class ImLivechatTicket(models.Model):
     _inherit = "im_livechat.ticket"
 
-    sla_response_deadline = fields.Datetime(
-        "First Response Deadline",
-        compute="_compute_sla_deadlines",
-        store=True,
-        index=True,
-    )
-    sla_resolution_deadline = fields.Datetime(
-        "Resolution Deadline",
-        compute="_compute_sla_deadlines",
-        store=True,
-        index=True,
-    )
+    sla_response_deadline = fields.Datetime("First Response Deadline", **SLA_DEADLINE)
+    sla_resolution_deadline = fields.Datetime("Resolution Deadline", **SLA_DEADLINE)
     sla_status = fields.Selection(
         SLA_STATUSES,
         string="Service Level",
@@ -45,36 +39,25 @@ class ImLivechatTicket(models.Model):
     )
     sla_target_missed = fields.Boolean(
         "Service Level Target Missed",
-        compute="_compute_report_measures",
-        store=True,
         help="The first response or the resolution came after its deadline.",
+        **REPORT_MEASURE,
     )
     sla_success = fields.Boolean(
         "Service Level Met",
-        compute="_compute_report_measures",
-        store=True,
         aggregator="bool_and",
         help="Resolved with every service level target met.",
+        **REPORT_MEASURE,
     )
     sla_success_rate = fields.Float(
         "Service Level Met (%)",
-        compute="_compute_report_measures",
-        store=True,
         aggregator="avg",
         help="100 for a ticket resolved with every target met, else 0: averages to a success rate.",
+        **REPORT_MEASURE,
     )
     first_response_hours = fields.Float(
-        "Hours to First Response",
-        compute="_compute_report_measures",
-        store=True,
-        aggregator="avg",
+        "Hours to First Response", aggregator="avg", **REPORT_MEASURE
     )
-    resolution_hours = fields.Float(
-        "Hours to Resolution",
-        compute="_compute_report_measures",
-        store=True,
-        aggregator="avg",
-    )
+    resolution_hours = fields.Float("Hours to Resolution", aggregator="avg", **REPORT_MEASURE)
 
     def init(self):
         res = super().init()
