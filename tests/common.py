@@ -123,6 +123,13 @@ class TicketFixtures:
         return ticket.with_env(cls.env)
 
     @classmethod
+    def _setup_ticket(cls, name, message):
+        """The fixture of the tests about one ticket: ``cls.ticket``, opened by
+        customer A on the portal, and its conversation ``cls.channel``."""
+        cls.ticket = cls._new_ticket(cls.customer_a, name, message)
+        cls.channel = cls.ticket.channel_id
+
+    @classmethod
     def _new_queue_ticket(cls, customer, name, **vals):
         """A ticket of ``customer`` (a user) made as the backend does, in the
         state ``vals`` give (``user_id``, ``priority``...): no portal checks,

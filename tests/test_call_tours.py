@@ -53,8 +53,7 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
         cls._setup_ticket_fixtures()
         cls.env["ir.config_parameter"].sudo().set_param(CALL_HOST_CANDIDATES_PARAM, "1")
         cls.env["mail.ice.server"].sudo().search([]).unlink()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Router blinks red", "Can you call me?")
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Router blinks red", "Can you call me?")
 
     def setUp(self):
         super().setUp()

@@ -117,8 +117,7 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Battery", FIRST_MESSAGE)
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Battery", FIRST_MESSAGE)
         cls.customer_partner = cls.customer_a.partner_id
 
     def _tour_with_agent(self, tour, steps):
