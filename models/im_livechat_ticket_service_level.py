@@ -165,13 +165,14 @@ class ImLivechatTicket(models.Model):
                     for done, deadline in SLA_TARGETS
                 ]
             )
+        at_risk, not_at_risk = self._sla_risk_domains(now)
         if status == "at_risk":
-            return expression.AND([not_breached, self._sla_at_risk_domain(now)])
+            return expression.AND([not_breached, at_risk])
         # on track: a target pending, none breached or at risk
         pending = expression.OR(
             [[(deadline, "!=", False), (done, "=", False)] for done, deadline in SLA_TARGETS]
         )
-        return expression.AND([not_breached, pending, self._sla_not_at_risk_domain(now)])
+        return expression.AND([not_breached, pending, not_at_risk])
 
     @api.model
     def _sla_some_pending_due(self, operator, limit):
@@ -208,34 +209,17 @@ class ImLivechatTicket(models.Model):
         return teams_by_risk
 
     @api.model
-    def _sla_at_risk_domain(self, now):
-        """A pending deadline within the team's risk hours."""
-        return expression.OR(
-            [
-                expression.AND(
-                    [
-                        [("livechat_channel_id", "in", team_ids)],
-                        self._sla_some_pending_due("<=", now + timedelta(hours=hours)),
-                    ]
-                )
-                for hours, team_ids in self._sla_teams_by_risk_hours().items()
-            ]
-        )
-
-    @api.model
-    def _sla_not_at_risk_domain(self, now):
-        """No pending deadline within the team's risk hours."""
-        return expression.AND(
-            [
-                expression.OR(
-                    [
-                        [("livechat_channel_id", "not in", team_ids)],
-                        self._sla_no_pending_due(">", now + timedelta(hours=hours)),
-                    ]
-                )
-                for hours, team_ids in self._sla_teams_by_risk_hours().items()
-            ]
-        )
+    def _sla_risk_domains(self, now):
+        """(at risk, not at risk): a pending deadline within the team's risk
+        hours, and its complement, built together from one read of the teams."""
+        at_risk, not_at_risk = [], []
+        for hours, team_ids in self._sla_teams_by_risk_hours().items():
+            limit = now + timedelta(hours=hours)
+            team = [("livechat_channel_id", "in", team_ids)]
+            other_teams = [("livechat_channel_id", "not in", team_ids)]
+            at_risk.append(expression.AND([team, self._sla_some_pending_due("<=", limit)]))
+            not_at_risk.append(expression.OR([other_teams, self._sla_no_pending_due(">", limit)]))
+        return expression.OR(at_risk), expression.AND(not_at_risk)
 
     @api.depends(
         "create_date",
