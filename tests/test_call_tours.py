@@ -15,7 +15,7 @@ from odoo.addons.bus.models.bus import dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
 from ..models.im_livechat_ticket_call import CALL_HOST_CANDIDATES_PARAM
-from .common import TicketFixtures, emulate_screen
+from .common import QUEUE_URL, TicketFixtures, emulate_screen
 
 _logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
         self.cr.clear()
         errors = {}
         self._sizes = {"agent": "1366x900", "customer": customer_size}
-        agent_url = "/odoo/action-im_livechat_ticket.action_ticket_queue"
+        agent_url = QUEUE_URL
         if ticket.user_id:
             agent_url += f"/{ticket.id}"
         browsers = []
