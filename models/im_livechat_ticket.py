@@ -21,6 +21,7 @@ from .im_livechat_ticket_data import (
     EVENT_FIELDS,
     PRIORITIES,
     PUBLIC_FIELDS,
+    SERVER_SET,
     STATES,
     SUBJECT_MAX_LENGTH,
 )
@@ -47,7 +48,7 @@ class ImLivechatTicket(models.Model):
         )
 
     name = fields.Char("Subject", required=True, tracking=True)
-    reference = fields.Char(readonly=True, copy=False, index=True, default="/")
+    reference = fields.Char(index=True, default="/", **SERVER_SET)
     partner_id = fields.Many2one(
         "res.partner",
         string="Customer",
@@ -88,10 +89,9 @@ class ImLivechatTicket(models.Model):
     channel_id = fields.Many2one(
         "discuss.channel",
         string="Conversation",
-        readonly=True,
-        copy=False,
         index="btree_not_null",
         ondelete="set null",
+        **SERVER_SET,
     )
     company_id = fields.Many2one(
         "res.company",
@@ -101,16 +101,13 @@ class ImLivechatTicket(models.Model):
     )
     priority = fields.Selection(PRIORITIES, default="1", required=True, index=True, tracking=True)
     state = fields.Selection(
-        STATES, default="new", required=True, index=True, readonly=True, tracking=True, copy=False
+        STATES, default="new", required=True, index=True, tracking=True, **SERVER_SET
     )
-    resolved_date = fields.Datetime(readonly=True, copy=False, index="btree_not_null")
+    resolved_date = fields.Datetime(index="btree_not_null", **SERVER_SET)
     assign_date = fields.Datetime(
-        "Assigned On",
-        readonly=True,
-        copy=False,
-        help="When the current agent got the ticket.",
+        "Assigned On", help="When the current agent got the ticket.", **SERVER_SET
     )
-    first_response_date = fields.Datetime(readonly=True, copy=False)
+    first_response_date = fields.Datetime(**SERVER_SET)
     # Discuss keeps it on the conversation with every message: the ticket
     # does not write its own row per message (ordering by it joins the channel)
     last_activity_date = fields.Datetime(

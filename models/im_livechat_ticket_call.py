@@ -13,6 +13,8 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .im_livechat_ticket_data import SERVER_SET
+
 # seconds between two calls a customer starts, overridable by a system parameter
 DEFAULT_CALL_RING_INTERVAL = 60
 CALL_RING_INTERVAL_PARAM = "im_livechat_ticket.call_ring_interval"
@@ -25,25 +27,22 @@ class ImLivechatTicket(models.Model):
 
     call_start_date = fields.Datetime(
         "Call Started On",
-        readonly=True,
-        copy=False,
         help="When the running call of the conversation started (empty: no call).",
+        **SERVER_SET,
     )
     call_answer_date = fields.Datetime(
         "Call Answered On",
-        readonly=True,
-        copy=False,
         help="When the other side joined the running call (empty: still ringing).",
+        **SERVER_SET,
     )
     call_ring_partner_id = fields.Many2one(
         "res.partner",
         string="Last Customer Ringing",
-        readonly=True,
-        copy=False,
         index="btree_not_null",
         help="The customer who last started a call on this ticket (the ring limit).",
+        **SERVER_SET,
     )
-    call_ring_date = fields.Datetime("Last Customer Ring", readonly=True, copy=False)
+    call_ring_date = fields.Datetime("Last Customer Ring", **SERVER_SET)
 
     def write(self, vals):
         result = super().write(vals)

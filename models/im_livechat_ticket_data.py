@@ -32,6 +32,9 @@ SLA_STATUSES = [
     ("breached", "Breached"),
     ("met", "Met"),
 ]
+# Options of a field that only the server writes: not editable in the views,
+# and a copy of the record starts without it.
+SERVER_SET = {"readonly": True, "copy": False}
 # A change of one of these fields is a domain event ("updated" or "resolved").
 EVENT_FIELDS = {"state", "priority", "user_id", "name", "livechat_channel_id"}
 SUBJECT_MAX_LENGTH = 200

@@ -16,7 +16,7 @@ from odoo import api, fields, models
 
 from odoo.addons.bus.models.bus_presence import DISCONNECTION_TIMER
 
-from .im_livechat_ticket_data import REPLY_MARKER
+from .im_livechat_ticket_data import REPLY_MARKER, SERVER_SET
 
 _logger = logging.getLogger(__name__)
 
@@ -30,10 +30,9 @@ class ImLivechatTicket(models.Model):
 
     away_mail_message_id = fields.Integer(
         "Last E-mailed Message",
-        readonly=True,
-        copy=False,
         help="Id of the last message of the conversation e-mailed to the away customer: "
         "the next e-mail holds only later ones.",
+        **SERVER_SET,
     )
 
     # ------------------------------------------------------------

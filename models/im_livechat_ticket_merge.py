@@ -26,18 +26,19 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .im_livechat_ticket_data import SERVER_SET
+
 
 class ImLivechatTicket(models.Model):
     _inherit = "im_livechat.ticket"
 
     merged_into_id = fields.Many2one(
         "im_livechat.ticket",
-        readonly=True,
-        copy=False,
         index="btree_not_null",
         ondelete="set null",
         tracking=True,
         help="The ticket this duplicate was merged into: its conversation continues there.",
+        **SERVER_SET,
     )
     merged_ticket_ids = fields.One2many(
         "im_livechat.ticket",

@@ -17,6 +17,7 @@ from .im_livechat_ticket_data import (
     MAX_FILES_PER_MESSAGE,
     MESSAGE_MAX_LENGTH,
     PRIORITIES,
+    SERVER_SET,
 )
 
 
@@ -29,10 +30,9 @@ class ImLivechatTicket(models.Model):
         help="The customer may still reopen this resolved ticket from the portal.",
     )
     portal_request_key = fields.Char(
-        readonly=True,
-        copy=False,
         help="Key of the portal form that created the ticket: submitting the same form "
         "twice opens the ticket it created instead of a second one.",
+        **SERVER_SET,
     )
 
     _sql_constraints = [

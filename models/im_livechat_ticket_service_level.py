@@ -17,23 +17,17 @@ SLA_TARGETS = [
     ("first_response_date", "sla_response_deadline"),
     ("resolved_date", "sla_resolution_deadline"),
 ]
+# Both deadlines come from one compute (the team's targets and calendar), stored and indexed.
+SLA_DEADLINE = {"compute": "_compute_sla_deadlines", "store": True, "index": True}
+# The report's measures: stored, all set by one compute from the ticket's dates.
+REPORT_MEASURE = {"compute": "_compute_report_measures", "store": True}
 
 
 class ImLivechatTicket(models.Model):
     _inherit = "im_livechat.ticket"
 
-    sla_response_deadline = fields.Datetime(
-        "First Response Deadline",
-        compute="_compute_sla_deadlines",
-        store=True,
-        index=True,
-    )
-    sla_resolution_deadline = fields.Datetime(
-        "Resolution Deadline",
-        compute="_compute_sla_deadlines",
-        store=True,
-        index=True,
-    )
+    sla_response_deadline = fields.Datetime("First Response Deadline", **SLA_DEADLINE)
+    sla_resolution_deadline = fields.Datetime("Resolution Deadline", **SLA_DEADLINE)
     sla_status = fields.Selection(
         SLA_STATUSES,
         string="Service Level",
@@ -45,36 +39,25 @@ class ImLivechatTicket(models.Model):
     )
     sla_target_missed = fields.Boolean(
         "Service Level Target Missed",
-        compute="_compute_report_measures",
-        store=True,
         help="The first response or the resolution came after its deadline.",
+        **REPORT_MEASURE,
     )
     sla_success = fields.Boolean(
         "Service Level Met",
-        compute="_compute_report_measures",
-        store=True,
         aggregator="bool_and",
         help="Resolved with every service level target met.",
+        **REPORT_MEASURE,
     )
     sla_success_rate = fields.Float(
         "Service Level Met (%)",
-        compute="_compute_report_measures",
-        store=True,
         aggregator="avg",
         help="100 for a ticket resolved with every target met, else 0: averages to a success rate.",
+        **REPORT_MEASURE,
     )
     first_response_hours = fields.Float(
-        "Hours to First Response",
-        compute="_compute_report_measures",
-        store=True,
-        aggregator="avg",
+        "Hours to First Response", aggregator="avg", **REPORT_MEASURE
     )
-    resolution_hours = fields.Float(
-        "Hours to Resolution",
-        compute="_compute_report_measures",
-        store=True,
-        aggregator="avg",
-    )
+    resolution_hours = fields.Float("Hours to Resolution", aggregator="avg", **REPORT_MEASURE)
 
     def init(self):
         res = super().init()
@@ -182,13 +165,14 @@ class ImLivechatTicket(models.Model):
                     for done, deadline in SLA_TARGETS
                 ]
             )
+        at_risk, not_at_risk = self._sla_risk_domains(now)
         if status == "at_risk":
-            return expression.AND([not_breached, self._sla_at_risk_domain(now)])
+            return expression.AND([not_breached, at_risk])
         # on track: a target pending, none breached or at risk
         pending = expression.OR(
             [[(deadline, "!=", False), (done, "=", False)] for done, deadline in SLA_TARGETS]
         )
-        return expression.AND([not_breached, pending, self._sla_not_at_risk_domain(now)])
+        return expression.AND([not_breached, pending, not_at_risk])
 
     @api.model
     def _sla_some_pending_due(self, operator, limit):
@@ -225,34 +209,17 @@ class ImLivechatTicket(models.Model):
         return teams_by_risk
 
     @api.model
-    def _sla_at_risk_domain(self, now):
-        """A pending deadline within the team's risk hours."""
-        return expression.OR(
-            [
-                expression.AND(
-                    [
-                        [("livechat_channel_id", "in", team_ids)],
-                        self._sla_some_pending_due("<=", now + timedelta(hours=hours)),
-                    ]
-                )
-                for hours, team_ids in self._sla_teams_by_risk_hours().items()
-            ]
-        )
-
-    @api.model
-    def _sla_not_at_risk_domain(self, now):
-        """No pending deadline within the team's risk hours."""
-        return expression.AND(
-            [
-                expression.OR(
-                    [
-                        [("livechat_channel_id", "not in", team_ids)],
-                        self._sla_no_pending_due(">", now + timedelta(hours=hours)),
-                    ]
-                )
-                for hours, team_ids in self._sla_teams_by_risk_hours().items()
-            ]
-        )
+    def _sla_risk_domains(self, now):
+        """(at risk, not at risk): a pending deadline within the team's risk
+        hours, and its complement, built together from one read of the teams."""
+        at_risk, not_at_risk = [], []
+        for hours, team_ids in self._sla_teams_by_risk_hours().items():
+            limit = now + timedelta(hours=hours)
+            team = [("livechat_channel_id", "in", team_ids)]
+            other_teams = [("livechat_channel_id", "not in", team_ids)]
+            at_risk.append(expression.AND([team, self._sla_some_pending_due("<=", limit)]))
+            not_at_risk.append(expression.OR([other_teams, self._sla_no_pending_due(">", limit)]))
+        return expression.OR(at_risk), expression.AND(not_at_risk)
 
     @api.depends(
         "create_date",

@@ -1,23 +1,23 @@
 from odoo import fields, models
 
+from .im_livechat_ticket_data import SERVER_SET
+
 
 class MailMessage(models.Model):
     _inherit = "mail.message"
 
     ticket_client_key = fields.Char(
         "Client Key",
-        readonly=True,
-        copy=False,
         help="Key the client generated for this post: retrying a post with the same key "
         "in the same conversation returns the stored message instead of a second one.",
+        **SERVER_SET,
     )
 
     ticket_customer_notice = fields.Boolean(
         "Ticket Notice for the Customer",
-        readonly=True,
-        copy=False,
         help="A notice of a ticket's conversation (resolved, reopened by an agent) that is "
         "e-mailed to an away customer like an agent's message.",
+        **SERVER_SET,
     )
 
     def init(self):

@@ -46,6 +46,8 @@ _logger = logging.getLogger(__name__)
 # How long a tour's other party waits for the browser to be ready.
 READY_TIMEOUT = 60
 AGENT_GROUPS = "base.group_user,im_livechat.im_livechat_group_user"
+# The agents' ticket queue in the backend, where their tours start.
+QUEUE_URL = "/odoo/action-im_livechat_ticket.action_ticket_queue"
 
 
 class TicketFixtures:
@@ -121,6 +123,13 @@ class TicketFixtures:
             )
         )
         return ticket.with_env(cls.env)
+
+    @classmethod
+    def _setup_ticket(cls, name, message):
+        """The fixture of the tests about one ticket: ``cls.ticket``, opened by
+        customer A on the portal, and its conversation ``cls.channel``."""
+        cls.ticket = cls._new_ticket(cls.customer_a, name, message)
+        cls.channel = cls.ticket.channel_id
 
     @classmethod
     def _new_queue_ticket(cls, customer, name, **vals):
@@ -224,6 +233,11 @@ class TicketFixtures:
         self.session = None
         login = user.login if user else None
         return self.authenticate(login, login)
+
+    def _run_queue_tour_beside(self, tour, **other_party):
+        """``run_tour_beside`` for a tour of the agent in the ticket queue;
+        ``other_party``: its ``ready``, ``action``, ``wake`` and ``settle``."""
+        return run_tour_beside(self, tour, url=QUEUE_URL, login=self.agent.login, **other_party)
 
     def _post_to_conversation(self, channel, body, session=None, attachment_ids=(), tokens=()):
         """Post in ``channel`` as the web client does (``/mail/message/post``,
@@ -374,15 +388,19 @@ def emulate_screen(browser, size):
     )
 
 
+def sockets_following(db_name, target):
+    """The websockets of the test server subscribed to ``target`` (a record
+    or a channel name): the ones a NOTIFY about it wakes."""
+    return dispatch._channels_to_ws.get(hashable(channel_with_db(db_name, target)), ())
+
+
 def wake_sockets(db_name, targets):
     """What PostgreSQL's NOTIFY does after a commit in production: the
     websockets subscribed to ``targets`` (records or channel names) poll the
     bus. Tests never commit their transaction, so they call this instead."""
     websockets = set()
     for target in targets:
-        websockets.update(
-            dispatch._channels_to_ws.get(hashable(channel_with_db(db_name, target)), ())
-        )
+        websockets.update(sockets_following(db_name, target))
     for websocket in websockets:
         websocket.trigger_notification_dispatching()
 

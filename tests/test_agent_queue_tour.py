@@ -3,10 +3,9 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures, run_tour_beside
+from .common import TicketFixtures, sockets_following
 
 LIVE_SUBJECT = "Live ticket: the saddle squeaks"
 
@@ -69,7 +68,7 @@ class TestAgentQueueTour(TicketFixtures, WebsocketCase):
             return result
 
         self.startPatcher(patch.object(Ticket, "action_assign", action_assign_spy))
-        group_channel = hashable(channel_with_db(self.registry.db_name, self.agents_group))
+        db_name = self.registry.db_name
 
         def create_ticket(env):
             customer = env["res.users"].browse(self.customer_a.id)
@@ -80,13 +79,10 @@ class TestAgentQueueTour(TicketFixtures, WebsocketCase):
                 .id
             )
 
-        ticket_id = run_tour_beside(
-            self,
+        ticket_id = self._run_queue_tour_beside(
             "im_livechat_ticket_agent_queue_tour",
-            url="/odoo/action-im_livechat_ticket.action_ticket_queue",
-            login=self.agent.login,
             # the agent's websocket listens to the agents' group (it did long ago)
-            ready=lambda: ticket_taken.is_set() and dispatch._channels_to_ws.get(group_channel),
+            ready=lambda: ticket_taken.is_set() and sockets_following(db_name, self.agents_group),
             action=create_ticket,
             wake=[self.agents_group],
             # let the queue reload after taking, so that only the bus can

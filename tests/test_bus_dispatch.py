@@ -34,8 +34,7 @@ class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Silent after restart", "Hello")
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Silent after restart", "Hello")
 
     def _post(self, session, body):
         return self._post_to_conversation(self.channel, body, session)

@@ -15,7 +15,7 @@ from odoo.addons.bus.models.bus import dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
 from ..models.im_livechat_ticket_call import CALL_HOST_CANDIDATES_PARAM
-from .common import TicketFixtures, emulate_screen
+from .common import QUEUE_URL, TicketFixtures, emulate_screen
 
 _logger = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
         cls._setup_ticket_fixtures()
         cls.env["ir.config_parameter"].sudo().set_param(CALL_HOST_CANDIDATES_PARAM, "1")
         cls.env["mail.ice.server"].sudo().search([]).unlink()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Router blinks red", "Can you call me?")
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Router blinks red", "Can you call me?")
 
     def setUp(self):
         super().setUp()
@@ -136,7 +135,7 @@ class TestTicketCallTours(TicketFixtures, WebsocketCase):
         self.cr.clear()
         errors = {}
         self._sizes = {"agent": "1366x900", "customer": customer_size}
-        agent_url = "/odoo/action-im_livechat_ticket.action_ticket_queue"
+        agent_url = QUEUE_URL
         if ticket.user_id:
             agent_url += f"/{ticket.id}"
         browsers = []

@@ -24,8 +24,7 @@ class TestTicketCalls(TicketFixtures, WebsocketCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_ticket_fixtures()
-        cls.ticket = cls._new_ticket(cls.customer_a, "No sound", "Can we talk?")
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("No sound", "Can we talk?")
 
     def setUp(self):
         super().setUp()

@@ -10,7 +10,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures
+from .common import QUEUE_URL, TicketFixtures
 
 VIEWERS = "im_livechat.ticket/viewers"
 
@@ -194,7 +194,7 @@ class TestTicketNotesTour(TicketFixtures, HttpCase):
     def test_queue_card_tour(self):
         self._other_agent_views(self.agent_2)
         self.start_tour(
-            "/odoo/action-im_livechat_ticket.action_ticket_queue",
+            QUEUE_URL,
             "im_livechat_ticket_queue_viewers_tour",
             login=self.agent.login,
         )

@@ -34,6 +34,17 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
         the same ticket; then agent 1 commits."""
         return self._race_transactions(action_1, action_2, uids=self.agent_ids[:2])
 
+    def _on_ticket(self, method, *args, result=None, **context):
+        """An action for ``_race`` and ``_attempt``: ``method(*args)`` on the
+        ticket, with ``context``; returns ``result``, by default what it returned."""
+
+        def act(env):
+            ticket = env["im_livechat.ticket"].browse(self.ticket_id).with_context(**context)
+            returned = getattr(ticket, method)(*args)
+            return returned if result is None else result
+
+        return act
+
     def _read(self, query, params):
         with self.registry.cursor() as cr:
             cr.execute(query, params)
@@ -80,10 +91,7 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
 
     @mute_logger("odoo.sql_db")
     def test_two_agents_resolve_at_once(self):
-        def resolve(env):
-            env["im_livechat.ticket"].browse(self.ticket_id).action_resolve()
-            return "resolved"
-
+        resolve = self._on_ticket("action_resolve", result="resolved")
         results = self._race(resolve, resolve)
         self.assertEqual(results[1], "resolved")
         self.assertIn("already resolved", results[2], "the second agent is told, clearly")
@@ -92,10 +100,7 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
 
     @mute_logger("odoo.sql_db")
     def test_two_agents_take_at_once(self):
-        def take(env):
-            env["im_livechat.ticket"].browse(self.ticket_id).action_take()
-            return "took"
-
+        take = self._on_ticket("action_take", result="took")
         results = self._race(take, take)
         self.assertEqual(results[1], "took")
         self.assertIn("already took", results[2])
@@ -111,10 +116,7 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
         with self._new_transaction() as env:
             env["im_livechat.ticket"].browse(self.ticket_id).action_resolve()
 
-        def reopen(env):
-            env["im_livechat.ticket"].browse(self.ticket_id).action_reopen()
-            return "reopened"
-
+        reopen = self._on_ticket("action_reopen", result="reopened")
         results = self._race(reopen, reopen)
         self.assertEqual(results[1], "reopened")
         self.assertIn("only a resolved ticket can be reopened", results[2])
@@ -133,12 +135,9 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
         notices_before = self._notification_count()
 
         def assign_to(user_id):
-            def assign(env):
-                ticket = env["im_livechat.ticket"].browse(self.ticket_id)
-                ticket.with_context(ticket_expected_user_id=False).action_assign(user_id)
-                return "assigned"
-
-            return assign
+            return self._on_ticket(
+                "action_assign", user_id, result="assigned", ticket_expected_user_id=False
+            )
 
         results = self._race(assign_to(winner), assign_to(loser))
         self.assertEqual(results[1], "assigned")
@@ -167,11 +166,7 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
         first, second = self.agent_ids[2], self.agent_ids[3]
 
         def assign_to(user_id):
-            def assign(env):
-                env["im_livechat.ticket"].browse(self.ticket_id).action_assign(user_id)
-                return "assigned"
-
-            return assign
+            return self._on_ticket("action_assign", user_id, result="assigned")
 
         results = self._race(assign_to(first), assign_to(second))
         self.assertEqual(results, {1: "assigned", 2: "assigned"})
@@ -188,12 +183,9 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
         updated_before = self._events("updated")
 
         def save_agent(user_id):
-            def save(env):
-                ticket = env["im_livechat.ticket"].browse(self.ticket_id)
-                ticket.web_save({"user_id": user_id, "loaded_user_id": False}, {})
-                return "saved"
-
-            return save
+            return self._on_ticket(
+                "web_save", {"user_id": user_id, "loaded_user_id": False}, {}, result="saved"
+            )
 
         results = self._race(save_agent(winner), save_agent(loser))
         self.assertEqual(results[1], "saved")
@@ -208,33 +200,16 @@ class TestTicketConcurrency(CommittedTicketData, TransactionCase):
         colleague, mine = self.agent_ids[2], self.agent_ids[3]
         results = {}
         self._attempt(
-            self.agent_ids[0],
-            lambda env: env["im_livechat.ticket"].browse(self.ticket_id).action_assign(colleague),
-            results,
-            "colleague",
+            self.agent_ids[0], self._on_ticket("action_assign", colleague), results, "colleague"
         )
-        self._attempt(
-            self.agent_ids[1],
-            lambda env: (
-                env["im_livechat.ticket"]
-                .browse(self.ticket_id)
-                .web_save({"user_id": mine, "loaded_user_id": False}, {})
-            ),
-            results,
-            "stale form",
-        )
+        stale_save = self._on_ticket("web_save", {"user_id": mine, "loaded_user_id": False}, {})
+        self._attempt(self.agent_ids[1], stale_save, results, "stale form")
         self.assertIn("was just assigned to", results["stale form"])
         # a form loaded after it saves; other fields save without the check
-        self._attempt(
-            self.agent_ids[1],
-            lambda env: (
-                env["im_livechat.ticket"]
-                .browse(self.ticket_id)
-                .web_save({"user_id": mine, "loaded_user_id": colleague, "priority": "2"}, {})
-            ),
-            results,
-            "fresh form",
+        fresh_save = self._on_ticket(
+            "web_save", {"user_id": mine, "loaded_user_id": colleague, "priority": "2"}, {}
         )
+        self._attempt(self.agent_ids[1], fresh_save, results, "fresh form")
         self.assertNotIn("refused", str(results["fresh form"]))
         owner, priority = self._read(
             "SELECT user_id, priority FROM im_livechat_ticket WHERE id = %s", [self.ticket_id]

@@ -6,10 +6,9 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import plaintext2html
 
-from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures, run_tour_beside
+from .common import TicketFixtures, sockets_following
 
 # Texts shared with static/tests/tours/ticket_agent_live_message_tour.js
 LIVE_SUBJECT = "Live unread: the bell is mute"
@@ -97,7 +96,7 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
 
         self.startPatcher(patch.object(Ticket, "web_read_group", web_read_group_spy))
         self.startPatcher(patch.object(Ticket, "web_search_read", web_search_read_spy))
-        bus_channel = hashable(channel_with_db(self.registry.db_name, channel))
+        db_name = self.registry.db_name
 
         def post_customer_message(env):
             customer_user = env["res.users"].browse(customer.id)
@@ -113,14 +112,11 @@ class TestLiveTours(TicketFixtures, WebsocketCase):
                 .id
             )
 
-        message_id = run_tour_beside(
-            self,
+        message_id = self._run_queue_tour_beside(
             "im_livechat_ticket_agent_live_message_tour",
-            url="/odoo/action-im_livechat_ticket.action_ticket_queue",
-            login=self.agent.login,
             # the queue showed the waiting tickets, then its own again, with
             # the agent's websocket following the conversation
-            ready=lambda: showed_mine_again.is_set() and dispatch._channels_to_ws.get(bus_channel),
+            ready=lambda: showed_mine_again.is_set() and sockets_following(db_name, channel),
             action=post_customer_message,
             wake=[channel],
         )

@@ -10,10 +10,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures, run_tour_beside
+from .common import TicketFixtures, run_tour_beside, sockets_following
 from .test_portal import by_class, make_png
 
 
@@ -305,7 +304,7 @@ class TestTicketMergeLive(MergeFixtures, WebsocketCase):
             return message_fetch(records, domain, *args, **kwargs)
 
         self.startPatcher(patch.object(Message, "_message_fetch", message_fetch_spy))
-        bus_channel = hashable(channel_with_db(self.registry.db_name, channel))
+        db_name = self.registry.db_name
         source_id, target_id, agent_id = self.ticket_b.id, self.ticket_a.id, self.agent.id
 
         def merge(env):
@@ -318,7 +317,7 @@ class TestTicketMergeLive(MergeFixtures, WebsocketCase):
             url=f"/my/tickets/{self.ticket_a.id}",
             login=self.customer_a.login,
             # the page loaded the conversation and follows it on its websocket
-            ready=lambda: fetches and dispatch._channels_to_ws.get(bus_channel),
+            ready=lambda: fetches and sockets_following(db_name, channel),
             action=merge,
             wake=[channel],
             settle=0.5,

@@ -19,8 +19,7 @@ class TestTicketNotes(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Broken brake", "The brake squeaks.")
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Broken brake", "The brake squeaks.")
         cls.agent_2.notification_type = "inbox"
         cls.note = cls._write_note(cls.ticket, SECRET)
 

@@ -6,10 +6,9 @@ from odoo import api
 from odoo.tests import tagged
 from odoo.tools import plaintext2html
 
-from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures, wake_sockets
+from .common import TicketFixtures, sockets_following, wake_sockets
 
 _logger = logging.getLogger(__name__)
 
@@ -81,8 +80,7 @@ class ScriptedAgent(threading.Thread):
             raise self.error
 
     def _follows_case_channel(self):
-        channel = hashable(channel_with_db(self.case.registry.db_name, self.case.channel))
-        return bool(dispatch._channels_to_ws.get(channel))
+        return bool(sockets_following(self.case.registry.db_name, self.case.channel))
 
     def _wait_for_customer_websocket(self):
         """Touch no database before the customer's page is live: until then
@@ -117,8 +115,7 @@ class TestPortalChatTour(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Battery", FIRST_MESSAGE)
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Battery", FIRST_MESSAGE)
         cls.customer_partner = cls.customer_a.partner_id
 
     def _tour_with_agent(self, tour, steps):

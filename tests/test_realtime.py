@@ -26,8 +26,7 @@ class TestTicketRealtime(TicketFixtures, WebsocketCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Wobbly wheel", "The front wheel wobbles.")
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Wobbly wheel", "The front wheel wobbles.")
 
     def _connect(self, session, channels=(), last=None):
         websocket = self.websocket_connect(cookie=f"session_id={session.sid}")

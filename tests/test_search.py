@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, tagged
 
-from .common import TicketFixtures
+from .common import QUEUE_URL, TicketFixtures
 
 
 class SearchFixtures(TicketFixtures):
@@ -133,7 +133,7 @@ class TestTicketSearchPortal(SearchFixtures, HttpCase):
 class TestTicketSearchTour(SearchFixtures, HttpCase):
     def test_search_highlights_message(self):
         self.start_tour(
-            "/odoo/action-im_livechat_ticket.action_ticket_queue",
+            QUEUE_URL,
             "im_livechat_ticket_search_tour",
             login=self.agent.login,
         )

@@ -26,8 +26,7 @@ class TestTicketUploads(TicketFixtures, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.ticket = cls._new_ticket(cls.customer_a, "Scratched frame", "See the photo.")
-        cls.channel = cls.ticket.channel_id
+        cls._setup_ticket("Scratched frame", "See the photo.")
 
     def _upload_response(self, filename, content):
         """Upload as Discuss does (``/mail/attachment/upload``), pending until posted."""

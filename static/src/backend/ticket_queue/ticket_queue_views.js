@@ -15,48 +15,36 @@ import { useTicketQueue } from "./ticket_queue_hook";
  * Arch: `<kanban js_class="im_livechat_ticket_queue_kanban">`,
  * `<list js_class="im_livechat_ticket_queue_list">`.
  */
-function setupTicketQueue(controller) {
-    controller.showTicketDashboard = Boolean(
-        controller.props.context?.im_livechat_ticket_queue_dashboard
-    );
-    controller.ticketQueue = useTicketQueue({ dashboard: controller.showTicketDashboard });
-}
+function ticketQueueController(Controller) {
+    return class extends Controller {
+        static components = { ...Controller.components, TicketQueueDashboard };
 
-function withCountsHook(controller, params) {
-    const onRootLoaded = params.hooks.onRootLoaded;
-    params.hooks.onRootLoaded = async () => {
-        controller.ticketQueue?.refreshCounts();
-        return onRootLoaded?.();
+        setup() {
+            super.setup();
+            this.showTicketDashboard = Boolean(
+                this.props.context?.im_livechat_ticket_queue_dashboard
+            );
+            this.ticketQueue = useTicketQueue({ dashboard: this.showTicketDashboard });
+        }
+
+        get modelParams() {
+            const params = super.modelParams;
+            const onRootLoaded = params.hooks.onRootLoaded;
+            params.hooks.onRootLoaded = async () => {
+                this.ticketQueue?.refreshCounts();
+                return onRootLoaded?.();
+            };
+            return params;
+        }
     };
-    return params;
 }
 
-export class TicketQueueKanbanController extends KanbanController {
+export class TicketQueueKanbanController extends ticketQueueController(KanbanController) {
     static template = "im_livechat_ticket.TicketQueueKanbanView";
-    static components = { ...KanbanController.components, TicketQueueDashboard };
-
-    setup() {
-        super.setup();
-        setupTicketQueue(this);
-    }
-
-    get modelParams() {
-        return withCountsHook(this, super.modelParams);
-    }
 }
 
-export class TicketQueueListController extends ListController {
+export class TicketQueueListController extends ticketQueueController(ListController) {
     static template = "im_livechat_ticket.TicketQueueListView";
-    static components = { ...ListController.components, TicketQueueDashboard };
-
-    setup() {
-        super.setup();
-        setupTicketQueue(this);
-    }
-
-    get modelParams() {
-        return withCountsHook(this, super.modelParams);
-    }
 }
 
 export const ticketQueueKanbanView = {
