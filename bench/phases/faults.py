@@ -414,8 +414,10 @@ def run(odoo, stamp, cleanup):
     setup_log = odoo.log_dir / f"faults-{stamp}-setup.log"
     db, _created = database(odoo, cleanup, "imlt_faults", None, False, setup_log)
     cleanup.callback((odoo.state_dir / f"{db}.json").unlink, missing_ok=True)
+    # a ticket per customer and nobody else: no idle users, no background tickets to share
     people = {"customers": FAULTS["customers"], "agents": FAULTS["agents"], "idle_users": 0}
-    data = populate(odoo, db, {**people, "tickets": FAULTS["customers"]}, setup_log)
+    people |= {"desk_agents": 0, "tickets": FAULTS["customers"]}
+    data = populate(odoo, db, people, setup_log)
     server_log = odoo.log_dir / f"faults-{stamp}-{db}-server.log"
     server = start_server(odoo, cleanup, Server(odoo, db, server_log, FAULTS["workers"], 18369))
     fault_run, truth = asyncio.run(drive(odoo, pg, server, db, data))
