@@ -1,12 +1,7 @@
 """The agents' queue and the customers' ticket list at 100,000 and 1,000,000 tickets
-(`make bench-queue`, bench/README.md "Queue at scale").
-
-A throwaway database with the people made through the models (bench/queue_populate.py);
-then, for each size of QUEUE_SIZES, the tickets generated in bulk SQL with everything the
-screens read (conversation, members, messages, stored computed fields), the database served
-as in production and the requests of the web client and the portal timed over HTTP, with the
-queue's indexes and (QUEUE_COMPARE) without them; the plans of the slowest queries go to a
-log file. A table per size, JSON under bench/results/."""
+(`make bench-queue`, bench/README.md "Queue at scale"): for each size of QUEUE_SIZES, the
+tickets generated in bulk SQL, then the web client's and the portal's requests timed over HTTP
+with the queue's indexes and (QUEUE_COMPARE) without them, the slowest queries explained."""
 
 import asyncio
 import contextlib
@@ -16,7 +11,7 @@ import re
 import time
 
 from ..client import Client
-from ..measure import Usage, server_log_summary, summarize, timed
+from ..measure import Usage, log_size, read_log, server_log_summary, summarize, timed
 from ..server import Server, log, pg_connect, sql
 from ..settings import PASSWORD, QUEUE
 from .latency import fmt
@@ -35,154 +30,96 @@ QUEUE_INDEXES = (
     "im_livechat_ticket_queue_order_idx",
     "im_livechat_ticket__resolved_date_index",
 )
-SUBJECTS = [
-    "The battery does not charge any more",
-    "Invoice shows the wrong address",
-    "Cannot log in to my account",
-    "Delivery is late",
-    "The app crashes when I open the map",
-    "Refund for a returned item",
-    "Brake pads worn after two weeks",
-    "Question about the warranty",
-    "Order arrived damaged",
-    "How do I change my subscription?",
-    "Display stays black",
-    "Wrong size delivered",
-]
+SUBJECTS = (
+    "The battery does not charge any more; Invoice shows the wrong address; Cannot log in to my "
+    "account; Delivery is late; The app crashes when I open the map; Refund for a returned item; "
+    "Brake pads worn after two weeks; Question about the warranty; Order arrived damaged; "
+    "How do I change my subscription?; Display stays black; Wrong size delivered"
+).split("; ")
+
+# ---------------------------------------------------------------- the data
 
 
-def columns(cr, table):
+def copy_rows(cr, table, template_id, values, source, params=None):
+    """INSERT into ``table`` one row per row of ``source`` (SQL with the alias ``s``):
+    ``values`` gives the SQL of the columns that vary, every other column is copied from the
+    template row the ORM made."""
     cr.execute(
         "SELECT column_name FROM information_schema.columns"
         " WHERE table_name = %s ORDER BY ordinal_position",
         [table],
     )
-    return [row[0] for row in cr.fetchall()]
-
-
-def copy_rows(cr, table, template_id, values, source, params=None):
-    """INSERT into ``table`` one row per row of ``source`` (SQL with the alias
-    ``s``): ``values`` gives the SQL of the columns that vary, every other
-    column is copied from the template row the ORM made."""
-    names = columns(cr, table)
-    missing = set(values) - set(names)
-    if missing:
-        raise RuntimeError(f"{table} has no column {sorted(missing)}")
+    names = [row[0] for row in cr.fetchall()]
+    if set(values) - set(names):
+        raise RuntimeError(f"{table} has no column {sorted(set(values) - set(names))}")
     select = ", ".join(values.get(name, f't."{name}"') for name in names)
     cr.execute(
-        f"""
-        INSERT INTO {table} ({", ".join(f'"{name}"' for name in names)})
+        f"""INSERT INTO {table} ({", ".join(f'"{name}"' for name in names)})
         SELECT {select}
-          FROM {source}, (SELECT * FROM {table} WHERE id = {int(template_id)}) t
-        """,
+          FROM {source}, (SELECT * FROM {table} WHERE id = {int(template_id)}) t""",
         params,
     )
-    return cr.rowcount
 
 
-def bump_sequence(cr, table):
-    cr.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
+def stamps(created, written):
+    """The log columns of a generated row, created and written as the superuser."""
+    return {"create_date": created, "write_date": written, "create_uid": "1", "write_uid": "1"}
 
 
 def generate_people(cr, data):
-    """Companies and their contacts (the customers), copied from the template
-    partners: a few large companies, many small ones."""
-    template = data["template"]
+    """Companies and their contacts (the customers), copied from the template partners: a few
+    large companies, many small ones; and the colleagues of the customer whose company shares
+    its tickets."""
     cr.execute("SELECT max(id) FROM res_partner")
-    base = cr.fetchone()[0]
-    companies = QUEUE["companies"]
+    base, companies, customers = cr.fetchone()[0], QUEUE["companies"], QUEUE["customers"]
+    name = "'Company ' || lpad(s.k::text, 4, '0')"
     copy_rows(
         cr,
         "res_partner",
-        template["company_id"],
-        {
-            "id": f"{base} + s.k",
-            "name": "'Company ' || lpad(s.k::text, 4, '0')",
-            "complete_name": "'Company ' || lpad(s.k::text, 4, '0')",
-            "commercial_company_name": "'Company ' || lpad(s.k::text, 4, '0')",
-            "commercial_partner_id": f"{base} + s.k",
-        },
+        data["template"]["company_id"],
+        {"id": f"{base} + s.k", "commercial_partner_id": f"{base} + s.k"}
+        | dict.fromkeys(("name", "complete_name", "commercial_company_name"), name),
         "generate_series(1, %(n)s) AS s(k)",
         {"n": companies},
     )
-    contact_base = base + companies
-    # a few large companies, many small ones
-    copy_rows(
-        cr,
-        "res_partner",
-        template["contact_id"],
-        {
-            "id": f"{contact_base} + s.k",
-            "name": "'Customer ' || lpad(s.k::text, 5, '0')",
-            "complete_name": "c.name || ', Customer ' || lpad(s.k::text, 5, '0')",
-            "parent_id": "c.id",
-            "commercial_partner_id": "c.id",
-            "commercial_company_name": "c.name",
-            "email": "'customer' || s.k || '@company' || (c.id - %(base)s) || '.example.com'",
-            "email_normalized": (
-                "'customer' || s.k || '@company' || (c.id - %(base)s) || '.example.com'"
-            ),
-        },
+
+    def contacts(first_id, name, source, params, **values):
+        company = {"parent_id": "c.id", "commercial_partner_id": "c.id"}
+        values |= company | {"name": name, "complete_name": f"c.name || ', ' || {name}"}
+        values |= {"id": f"{first_id} + s.k", "commercial_company_name": "c.name"}
+        copy_rows(cr, "res_partner", data["template"]["contact_id"], values, source, params)
+
+    contact_base, sharing_base = base + companies, base + companies + customers
+    email = f"'customer' || s.k || '@company' || (c.id - {base}) || '.example.com'"
+    contacts(
+        contact_base,
+        "'Customer ' || lpad(s.k::text, 5, '0')",
         f"""(SELECT k, {base} + 1 + floor(power(random(), 2) * %(companies)s)::int AS company_id
                FROM generate_series(1, %(n)s) AS g(k)) s
             JOIN res_partner c ON c.id = s.company_id""",
-        {"n": QUEUE["customers"], "companies": companies, "base": base},
+        {"n": customers, "companies": companies},
+        email=email,
+        email_normalized=email,
     )
-    sharing_base = contact_base + QUEUE["customers"]
-    copy_rows(
-        cr,
-        "res_partner",
-        template["contact_id"],
-        {
-            "id": f"{sharing_base} + s.k",
-            "name": "'Colleague ' || s.k",
-            "complete_name": "c.name || ', Colleague ' || s.k",
-            "parent_id": "c.id",
-            "commercial_partner_id": "c.id",
-            "commercial_company_name": "c.name",
-        },
+    contacts(
+        sharing_base,
+        "'Colleague ' || s.k",
         "generate_series(1, %(n)s) AS s(k) JOIN res_partner c ON c.id = %(company)s",
         {"n": SHARING_CONTACTS, "company": data["sharing_company_id"]},
     )
-    bump_sequence(cr, "res_partner")
-    data["contact_ids"] = [contact_base + 1, contact_base + QUEUE["customers"]]
+    cr.execute("SELECT setval('res_partner_id_seq', (SELECT max(id) FROM res_partner))")
+    data["contact_ids"] = [contact_base + 1, contact_base + customers]
     data["sharing_contact_ids"] = [data["customers"]["sharing"]["partner_id"]] + list(
         range(sharing_base + 1, sharing_base + SHARING_CONTACTS + 1)
     )
 
 
-def delete_tickets(cr, data):
-    """Remove the tickets of an earlier size (all but the template)."""
-    template = data["template"]
-    # what references these rows is deleted here too: skip the per-row checks
-    cr.execute("SET session_replication_role = replica")
-    cr.execute(
-        "DELETE FROM mail_message WHERE model = 'discuss.channel' AND res_id > %s",
-        [template["channel_id"]],
-    )
-    cr.execute("DELETE FROM discuss_channel_member WHERE channel_id > %s", [template["channel_id"]])
-    cr.execute("DELETE FROM im_livechat_ticket WHERE id > %s", [template["ticket_id"]])
-    cr.execute("DELETE FROM discuss_channel WHERE id > %s", [template["channel_id"]])
-    cr.execute("SET session_replication_role = DEFAULT")
-
-
-def generate_tickets(conn, data, size):
-    """``size`` tickets as the ORM would store them, ids in creation order."""
-    template = data["template"]
-    cr = conn.cursor()
-    cr.execute("SET synchronous_commit = off")
-    # Foreign keys point to rows this generator made or read: skip their
-    # per-row checks (they would triple the time), as a restore does.
-    cr.execute("SET session_replication_role = replica")
-    cr.execute("SET work_mem = '256MB'")
-    bases = {}
-    for table in TICKET_TABLES:
-        cr.execute(f"SELECT max(id) FROM {table}")
-        bases[table] = cr.fetchone()[0]
+def plan_tickets(cr, data, size):
+    """The plan table: one row per ticket, every random choice made once. About 60 % resolved,
+    25 % open, 15 % new and unassigned; over two years, the tickets still open being mostly
+    recent ones. The agent answers within 6 hours (the targets are 1 to 24), a resolved ticket
+    is resolved within 3 days of that; nothing in the future."""
     agents = data["agent_user_ids"]
-    # The plan: one row per ticket, every random choice made once. About
-    # 60 % resolved, 25 % open, 15 % new and unassigned; over two years, the
-    # tickets still open being mostly recent ones.
     cr.execute("DROP TABLE IF EXISTS queue_plan")
     cr.execute(
         """
@@ -210,13 +147,33 @@ def generate_tickets(conn, data, size):
                         ELSE %(contact_first)s + floor(power(r_customer, 2) * %(contacts)s)::int
                    END AS partner_id
               FROM base
+        ), p AS (
+            SELECT row_number() OVER (ORDER BY create_date, n) AS k, chosen.*,
+                   (%(teams)s::int[])[1 + agent_index %% %(team_count)s] AS team_id,
+                   CASE WHEN state != 'new' THEN (%(agent_ids)s::int[])[1 + agent_index] END
+                       AS user_id,
+                   CASE WHEN state != 'new' THEN (%(agent_partners)s::int[])[1 + agent_index] END
+                       AS agent_partner_id
+              FROM chosen
         )
-        SELECT row_number() OVER (ORDER BY create_date, n) AS k, chosen.*,
-               (%(teams)s::int[])[1 + agent_index %% %(team_count)s] AS team_id,
-               CASE WHEN state != 'new' THEN (%(agent_ids)s::int[])[1 + agent_index] END AS user_id,
-               CASE WHEN state != 'new' THEN (%(agent_partners)s::int[])[1 + agent_index] END
-                   AS agent_partner_id
-          FROM chosen
+        SELECT p.*,
+               CASE WHEN p.state != 'new'
+                    THEN least(p.create_date + p.r_reply * interval '6 hours',
+                               now() AT TIME ZONE 'UTC') END
+                   AS first_response_date,
+               CASE WHEN p.state = 'resolved'
+                    THEN least(p.create_date + p.r_reply * interval '6 hours'
+                                   + p.r_resolve * interval '72 hours',
+                               now() AT TIME ZONE 'UTC') END AS resolved_date,
+               CASE WHEN sla.first_response_hours > 0
+                    THEN p.create_date + sla.first_response_hours * interval '1 hour' END
+                   AS response_deadline,
+               CASE WHEN sla.resolution_hours > 0
+                    THEN p.create_date + sla.resolution_hours * interval '1 hour' END
+                   AS resolution_deadline
+          FROM p
+          LEFT JOIN im_livechat_ticket_sla sla
+                 ON sla.livechat_channel_id = p.team_id AND sla.priority = p.priority
         """,
         {
             "size": size,
@@ -233,66 +190,70 @@ def generate_tickets(conn, data, size):
             "agent_partners": data["agent_partner_ids"],
         },
     )
-    # Dates: the agent answers within 6 hours (the targets are 1 to 24), a
-    # resolved ticket is resolved within 3 days of that; nothing in the future.
-    cr.execute(
-        """
-        CREATE UNLOGGED TABLE queue_plan_dates AS
-        SELECT p.*,
-               CASE WHEN p.state != 'new'
-                    THEN least(p.create_date + p.r_reply * interval '6 hours',
-                               now() AT TIME ZONE 'UTC') END
-                   AS first_response_date,
-               CASE WHEN p.state = 'resolved'
-                    THEN least(p.create_date + p.r_reply * interval '6 hours'
-                                   + p.r_resolve * interval '72 hours',
-                               now() AT TIME ZONE 'UTC') END AS resolved_date,
-               CASE WHEN sla.first_response_hours > 0
-                    THEN p.create_date + sla.first_response_hours * interval '1 hour' END
-                   AS response_deadline,
-               CASE WHEN sla.resolution_hours > 0
-                    THEN p.create_date + sla.resolution_hours * interval '1 hour' END
-                   AS resolution_deadline
-          FROM queue_plan p
-          LEFT JOIN im_livechat_ticket_sla sla
-                 ON sla.livechat_channel_id = p.team_id AND sla.priority = p.priority
-        """
-    )
-    cr.execute("DROP TABLE queue_plan")
-    cr.execute("ALTER TABLE queue_plan_dates RENAME TO queue_plan")
     cr.execute("CREATE INDEX ON queue_plan (k)")
+
+
+def generate_tickets(conn, data, size):
+    """``size`` tickets as the ORM would store them, ids in creation order, after deleting
+    those of an earlier size (all but the template)."""
+    template, sequence = data["template"], data["sequence"]
+    cr = conn.cursor()
+    cr.execute("SET synchronous_commit = off")
+    # Foreign keys point to rows this generator made, read or deletes: skip their per-row
+    # checks (they would triple the time), as a restore does.
+    cr.execute("SET session_replication_role = replica")
+    cr.execute("SET work_mem = '256MB'")
+    for table, column, template_key in (
+        ("mail_message", "res_id", "channel_id"),
+        ("discuss_channel_member", "channel_id", "channel_id"),
+        ("im_livechat_ticket", "id", "ticket_id"),
+        ("discuss_channel", "id", "channel_id"),
+    ):
+        where = "model = 'discuss.channel' AND " if table == "mail_message" else ""
+        cr.execute(f"DELETE FROM {table} WHERE {where}{column} > %s", [template[template_key]])
     conn.commit()
-    sequence = data["sequence"]
-    prefix, padding = sequence["prefix"], sequence["padding"]
+    log(f"generating {size:,} tickets")
+    bases = {table: sql_value(cr, f"SELECT max(id) FROM {table}") for table in TICKET_TABLES}
+    plan_tickets(cr, data, size)
+    conn.commit()
     # the references go on from the ticket sequence, as next_by_code would
-    if sequence["implementation"] == "standard":
+    standard = sequence["implementation"] == "standard"
+    if standard:
         cr.execute(f"SELECT last_value, is_called FROM ir_sequence_{int(sequence['id']):03d}")
         last_value, is_called = cr.fetchone()
         first_number = last_value + 1 if is_called else last_value
     else:
-        cr.execute("SELECT number_next FROM ir_sequence WHERE id = %s", [sequence["id"]])
-        first_number = cr.fetchone()[0]
-    subjects = SUBJECTS
-    for first in range(1, size + 1, CHUNK):
-        last = min(size, first + CHUNK - 1)
-        window = {"first": first, "last": last}
-        started = time.monotonic()
-        plan = "(SELECT * FROM queue_plan WHERE k BETWEEN %(first)s AND %(last)s) s"
-        ticket_id = f"{bases['im_livechat_ticket']} + s.k"
-        channel_id = f"{bases['discuss_channel']} + s.k"
-        customer_message = f"{bases['mail_message']} + 2 * s.k - 1"
-        agent_message = f"{bases['mail_message']} + 2 * s.k"
-        last_message = f"CASE WHEN s.state = 'new' THEN {customer_message} ELSE {agent_message} END"
-        number = f"({first_number - 1} + s.k)::text"
-        reference = (
-            f"'{prefix}' || repeat('0', greatest(0, {padding} - length({number}))) || {number}"
+        first_number = sql_value(
+            cr, f"SELECT number_next FROM ir_sequence WHERE id = {int(sequence['id'])}"
         )
-        subject = f"(%(subjects)s::text[])[1 + s.k %% {len(subjects)}]"
-        last_activity = "coalesce(s.resolved_date, s.first_response_date, s.create_date)"
-        # The conversation: a live chat of the ticket's team, its operator
-        # the agent (OdooBot while nobody took it), active until resolved.
-        copy_rows(
-            cr,
+    plan = "(SELECT * FROM queue_plan WHERE k BETWEEN %(first)s AND %(last)s) s"
+    ticket_id = f"{bases['im_livechat_ticket']} + s.k"
+    channel_id = f"{bases['discuss_channel']} + s.k"
+    member = bases["discuss_channel_member"]
+    customer_message = f"{bases['mail_message']} + 2 * s.k - 1"
+    agent_message = f"{bases['mail_message']} + 2 * s.k"
+    last_message = f"CASE WHEN s.state = 'new' THEN {customer_message} ELSE {agent_message} END"
+    number = f"({first_number - 1} + s.k)::text"
+    reference = (
+        f"'{sequence['prefix']}' || repeat('0', greatest(0, {sequence['padding']} "
+        f"- length({number}))) || {number}"
+    )
+    subject = f"(%(subjects)s::text[])[1 + s.k %% {len(SUBJECTS)}]"
+    last_activity = "coalesce(s.resolved_date, s.first_response_date, s.create_date)"
+    # the customer has read all but, sometimes, the agent's last answer of an unresolved ticket
+    customer_separator = (
+        f"CASE WHEN s.state = 'open' AND s.r_unread < 0.3 THEN {agent_message} "
+        f"ELSE {last_message} + 1 END"
+    )
+    success = """(s.resolved_date IS NOT NULL
+                  AND (s.response_deadline IS NULL
+                       OR s.first_response_date <= s.response_deadline)
+                  AND (s.resolution_deadline IS NULL
+                       OR s.resolved_date <= s.resolution_deadline))"""
+    inserts = [
+        # The conversation: a live chat of the ticket's team, its operator the agent (OdooBot
+        # while nobody took it), active until resolved.
+        (
             "discuss_channel",
             template["channel_id"],
             {
@@ -305,23 +266,13 @@ def generate_tickets(conn, data, size):
                 ),
                 "livechat_active": "s.state != 'resolved'",
                 "last_interest_dt": last_activity,
-                "create_date": "s.create_date",
-                "write_date": last_activity,
-                "create_uid": "1",
-                "write_uid": "1",
+                **stamps("s.create_date", last_activity),
             },
             plan,
-            {**window, "subjects": subjects},
-        )
-        # The ticket, with the stored computed fields as the ORM computes them
-        # for a team without working-hours calendar (deadline = start + hours).
-        success = """(s.resolved_date IS NOT NULL
-                      AND (s.response_deadline IS NULL
-                           OR s.first_response_date <= s.response_deadline)
-                      AND (s.resolution_deadline IS NULL
-                           OR s.resolved_date <= s.resolution_deadline))"""
-        copy_rows(
-            cr,
+        ),
+        # The ticket, with the stored computed fields as the ORM computes them for a team
+        # without working-hours calendar (deadline = start + hours).
+        (
             "im_livechat_ticket",
             template["ticket_id"],
             {
@@ -354,36 +305,27 @@ def generate_tickets(conn, data, size):
                     "coalesce(extract(epoch FROM s.resolved_date - s.create_date) / 3600, 0)"
                 ),
                 "rating_last_value": "0",
-                "create_date": "s.create_date",
-                "write_date": last_activity,
-                "create_uid": "1",
-                "write_uid": "1",
+                **stamps("s.create_date", last_activity),
             },
             f"{plan} JOIN res_partner p ON p.id = s.partner_id",
-            {**window, "subjects": subjects},
-        )
+        ),
         # The customer's first message, and the agent's answer once taken.
-        message_values = {
-            "body": "'<p>' || m.body || '</p>'",
-            "res_id": channel_id,
-            "record_name": f"{reference} || ' ' || {subject}",
-            "author_id": "m.author_id",
-            "email_from": "m.email_from",
-            "reply_to": "m.email_from",
-            "date": "m.date",
-            "create_date": "m.date",
-            "write_date": "m.date",
-            "create_uid": "1",
-            "write_uid": "1",
-            "message_id": "'<queue.' || m.id || '@bench.example.com>'",
-            "id": "m.id",
-            "subtype_id": str(int(data["comment_subtype_id"])),
-        }
-        copy_rows(
-            cr,
+        (
             "mail_message",
             template["customer_message_id"],
-            message_values,
+            {
+                "id": "m.id",
+                "body": "'<p>' || m.body || '</p>'",
+                "res_id": channel_id,
+                "record_name": f"{reference} || ' ' || {subject}",
+                "author_id": "m.author_id",
+                "email_from": "m.email_from",
+                "reply_to": "m.email_from",
+                "date": "m.date",
+                "message_id": "'<queue.' || m.id || '@bench.example.com>'",
+                "subtype_id": str(int(data["comment_subtype_id"])),
+                **stamps("m.date", "m.date"),
+            },
             f"""{plan}
             CROSS JOIN LATERAL (
                 SELECT {customer_message} AS id, s.partner_id AS author_id, s.create_date AS date,
@@ -397,62 +339,45 @@ def generate_tickets(conn, data, size):
                        '"' || p.name || '" <' || coalesce(p.email, 'agent@example.com') || '>'
                   FROM res_partner p WHERE p.id = s.agent_partner_id
             ) m""",
-            {**window, "subjects": subjects},
-        )
-        # Members: the customer (who has read all but, sometimes, the agent's
-        # last answer of an unresolved ticket) and the agent (who read all).
-        member = bases["discuss_channel_member"]
-        customer_separator = (
-            f"CASE WHEN s.state = 'open' AND s.r_unread < 0.3 THEN {agent_message} "
-            f"ELSE {last_message} + 1 END"
-        )
-        copy_rows(
-            cr,
+        ),
+        # The members: the customer, and the agent once taken (who has read all).
+        (
             "discuss_channel_member",
             template["customer_member_id"],
             {
-                "id": f"{member} + 2 * s.k - 1",
-                "partner_id": "s.partner_id",
+                "id": "m.id",
+                "partner_id": "m.partner_id",
                 "channel_id": channel_id,
-                "new_message_separator": customer_separator,
-                "seen_message_id": f"({customer_separator}) - 1",
-                "fetched_message_id": last_message,
-                "last_interest_dt": "s.create_date",
-                "last_seen_dt": "s.create_date",
-                "create_date": "s.create_date",
-                "write_date": last_activity,
-                "create_uid": "1",
-                "write_uid": "1",
+                "new_message_separator": "m.separator",
+                "seen_message_id": "m.seen",
+                "fetched_message_id": "m.fetched",
+                "last_interest_dt": "m.seen_dt",
+                "last_seen_dt": "m.seen_dt",
+                **stamps("s.create_date", last_activity),
             },
-            plan,
-            window,
-        )
-        copy_rows(
-            cr,
-            "discuss_channel_member",
-            template["customer_member_id"],
-            {
-                "id": f"{member} + 2 * s.k",
-                "partner_id": "s.agent_partner_id",
-                "channel_id": channel_id,
-                "new_message_separator": f"{agent_message} + 1",
-                "seen_message_id": agent_message,
-                "fetched_message_id": agent_message,
-                "last_interest_dt": "s.first_response_date",
-                "last_seen_dt": "s.first_response_date",
-                "create_date": "s.create_date",
-                "write_date": last_activity,
-                "create_uid": "1",
-                "write_uid": "1",
-            },
-            plan.replace(" AND %(last)s", " AND %(last)s AND agent_partner_id IS NOT NULL"),
-            window,
-        )
+            f"""{plan}
+            CROSS JOIN LATERAL (
+                SELECT {member} + 2 * s.k - 1 AS id, s.partner_id, {customer_separator}
+                           AS separator,
+                       ({customer_separator}) - 1 AS seen, {last_message} AS fetched,
+                       s.create_date AS seen_dt
+                UNION ALL
+                SELECT {member} + 2 * s.k, s.agent_partner_id, {agent_message} + 1,
+                       {agent_message}, {agent_message}, s.first_response_date
+                 WHERE s.agent_partner_id IS NOT NULL
+            ) m""",
+        ),
+    ]
+    for first in range(1, size + 1, CHUNK):
+        started, last = time.monotonic(), min(size, first + CHUNK - 1)
+        for table, template_id, values, source in inserts:
+            params = {"first": first, "last": last, "subjects": SUBJECTS}
+            copy_rows(cr, table, template_id, values, source, params)
         conn.commit()
         log(f"  tickets {first:,}-{last:,} in {time.monotonic() - started:.0f} s")
     for table in TICKET_TABLES:
-        bump_sequence(cr, table)
-    if sequence["implementation"] == "standard":
+        cr.execute(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))")
+    if standard:
         cr.execute(
             f"SELECT setval('ir_sequence_{int(sequence['id']):03d}', %s)", [first_number - 1 + size]
         )
@@ -466,6 +391,11 @@ def generate_tickets(conn, data, size):
     cr.close()
 
 
+def sql_value(cr, query):
+    cr.execute(query)
+    return cr.fetchone()[0]
+
+
 def table_sizes(db):
     sizes = {}
     for table in (*TICKET_TABLES, "res_partner"):
@@ -473,12 +403,6 @@ def table_sizes(db):
         sizes[table] = {"rows": rows, "mib": round(size / 2**20)}
     sizes["states"] = dict(sql(db, "SELECT state, count(*) FROM im_livechat_ticket GROUP BY state"))
     return sizes
-
-
-def queue_index_definitions(db):
-    return dict(
-        sql(db, "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN %s", [QUEUE_INDEXES])
-    )
 
 
 def cancel_queries(db):
@@ -512,10 +436,10 @@ SQL_LINE = re.compile(
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ ")
 
 
-def parse_sql_log(text):
-    """[(ms, sql)] of the queries logged by odoo.sql_db at DEBUG level."""
+def parse_sql_log(lines):
+    """[[ms, sql]] of the queries logged by odoo.sql_db at DEBUG level."""
     queries, current = [], None
-    for line in text.splitlines():
+    for line in lines:
         match = SQL_LINE.match(line)
         if match:
             current = [float(match.group(1)), line[match.end() :]]
@@ -524,67 +448,39 @@ def parse_sql_log(text):
             current = None
         elif current is not None:
             current[1] += "\n" + line
-    return [(ms, sql) for ms, sql in queries]
+    return queries
 
 
-def explain(db, captured, out, label, top):
-    """EXPLAIN (ANALYZE, BUFFERS) of the ``top`` slowest SELECTs of each request,
-    into ``out``; returns name -> [{ms, plan_ms, sql}] for the JSON."""
-    conn = pg_connect(db)
-    summary = {}
+def explain(db, captured, out, label):
+    """EXPLAIN (ANALYZE, BUFFERS) of the QUEUE_EXPLAIN slowest SELECTs of each request, into
+    ``out``; returns name -> {queries, sql_ms, slowest: [{ms, explain_ms, sql}]} for the JSON."""
+    conn, summary = pg_connect(db), {}
     with conn.cursor() as cr, open(out, "a") as log_file:
         log_file.write(f"\n\n######## {label}\n")
         for key, queries in captured.items():
-            selects = [
-                (ms, sql)
-                for ms, sql in queries
-                if re.match(r"\s*(SELECT|WITH)\b", sql, re.IGNORECASE)
-                and "FOR UPDATE" not in sql.upper()
-                and "FOR NO KEY UPDATE" not in sql.upper()
-            ]
             total = sum(ms for ms, _sql in queries)
             log_file.write(f"\n==== {key}: {len(queries)} queries, {total:.1f} ms in SQL\n")
             summary[key] = {"queries": len(queries), "sql_ms": round(total, 1), "slowest": []}
-            for ms, sql in sorted(selects, key=lambda q: -q[0])[:top]:
+            selects = [
+                (ms, query)
+                for ms, query in queries
+                if re.match(r"\s*(SELECT|WITH)\b", query, re.IGNORECASE)
+                and not re.search(r"FOR (NO KEY )?UPDATE", query, re.IGNORECASE)
+            ]
+            for ms, query in sorted(selects, key=lambda q: -q[0])[: QUEUE["explain"]]:
                 try:
-                    cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                    cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + query)
                     plan = "\n".join(row[0] for row in cr.fetchall())
                 except Exception as error:  # noqa: BLE001 - reported in the log, not fatal
                     plan = f"(no plan: {error})"
                 match = re.search(r"Execution Time: ([\d.]+) ms", plan)
-                log_file.write(f"\n-- {ms:.1f} ms in the request\n{sql}\n{plan}\n")
+                log_file.write(f"\n-- {ms:.1f} ms in the request\n{query}\n{plan}\n")
+                explain_ms = float(match.group(1)) if match else None
                 summary[key]["slowest"].append(
-                    {
-                        "ms": ms,
-                        "explain_ms": float(match.group(1)) if match else None,
-                        "sql": sql[:2000],
-                    }
+                    {"ms": ms, "explain_ms": explain_ms, "sql": query[:2000]}
                 )
     conn.close()
     return summary
-
-
-def table(size, results):
-    lines = [
-        f"queue at {size:,} tickets (ms)",
-        f"  {'request':52} {'state':8} {'median':>7} {'p95':>7} {'p99':>7} {'max':>7} {'rows':>7}",
-    ]
-    for key in results.get("with", {}):
-        for state in ("with", "without"):
-            summary = results.get(state, {}).get(key)
-            if not summary:
-                continue
-            name = key.replace("|", " (") + ")" if state == "with" else ""
-            label = "indexes" if state == "with" else "without"
-            if not QUEUE["compare"] or key.endswith("|stock"):
-                label = ""
-            lines.append(
-                f"  {name:52} {label:8} {fmt(summary['median']):>7} {fmt(summary['p95']):>7} "
-                f"{fmt(summary['p99']):>7} {fmt(summary['max']):>7} "
-                f"{summary['rows'] if summary['rows'] is not None else '':>7}"
-                + (f"  {summary['errors']} errors" if summary["errors"] else "")
-            )
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- measures
@@ -597,51 +493,38 @@ def queue_requests(client, data):
     cx = context(uid, data["company_id"])
 
     def kanban(domain):
+        kwargs = {"fields": [], "groupby": ["state"], "orderby": "", "lazy": True, "offset": 0}
+        kwargs |= {"domain": domain, "limit": 2**53 - 1, "context": cx}
+
         async def request():
-            groups = await client.call_kw(
-                login,
-                "im_livechat.ticket",
-                "web_read_group",
-                {
-                    "domain": domain,
-                    "fields": [],
-                    "groupby": ["state"],
-                    "orderby": "",
-                    "lazy": True,
-                    "offset": 0,
-                    "limit": 2**53 - 1,
-                    "context": cx,
-                },
-            )
+            method = "web_read_group"
+            groups = await client.call_kw(login, "im_livechat.ticket", method, kwargs)
             # the web client loads the open columns at once, 40 cards each
-            await asyncio.gather(
-                *(
-                    search_read(
-                        client,
-                        login,
-                        {**cx, "default_state": group["state"]},
-                        group["__domain"],
-                        KANBAN_SPEC,
-                        limit=40,
-                    )()
-                    for group in groups["groups"]
-                    if group["state_count"]
-                )
-            )
+            columns = [
+                search_read(
+                    client,
+                    login,
+                    {**cx, "default_state": group["state"]},
+                    group["__domain"],
+                    KANBAN_SPEC,
+                    limit=40,
+                )()
+                for group in groups["groups"]
+                if group["state_count"]
+            ]
+            await asyncio.gather(*columns)
             return {"length": sum(group["state_count"] for group in groups["groups"])}
 
         return request
 
     def floor():  # the cost of any authenticated call on this machine, whatever the data
-        return client.call_kw(
-            login, "im_livechat.ticket", "search_count", {"context": cx}, [[("id", "=", 0)]]
-        )
+        nothing = [[("id", "=", 0)]]
+        return client.call_kw(login, "im_livechat.ticket", "search_count", {"context": cx}, nothing)
 
     def page(who, path):
         async def request():
-            status, *_ = await client.request(
-                data["customers"][who]["login"], "GET", path, allow_redirects=False
-            )
+            customer = data["customers"][who]["login"]
+            status, *_ = await client.request(customer, "GET", path, allow_redirects=False)
             if status != 200:
                 raise RuntimeError(f"GET {path}: HTTP {status}")
 
@@ -678,59 +561,108 @@ def queue_requests(client, data):
     }
 
 
-async def with_client(odoo, db, data, server, work):
-    """``await work(client, requests)`` with the agent and the customers logged in."""
+async def measure(odoo, db, data, server, with_stock, sql_log=None):
+    """Every request timed, with the agent and the customers logged in: name -> summary. With
+    ``sql_log`` (a server logging its SQL), each runs once more instead: name -> [[ms, sql]]."""
     client = Client(odoo, db, data, [(server.base, server.ws_url)], [server.pid])
+    results = {}
     try:
         for login in [
             data["agents"][0]["login"],
             *(c["login"] for c in data["customers"].values()),
         ]:
             await client.login(login)
-        return await work(client, queue_requests(client, data))
+        for key, request in queue_requests(client, data).items():
+            stock = key.endswith("|stock")
+            if stock and not with_stock:
+                continue
+            if not stock:  # warm the workers' caches (too slow for stock), not timed
+                await timed(request, 1 if sql_log else 2)
+            if sql_log:  # the second run's SQL is the steady state
+                await asyncio.sleep(0.3)
+                offset = log_size(sql_log)
+                await timed(request, 1)
+                await asyncio.sleep(0.5)  # the log is written by the worker process
+                results[key] = parse_sql_log(read_log(sql_log, offset))
+                continue
+            usage = Usage(client.server_pids)
+            count = min(QUEUE["queries"], QUEUE["stock_queries"]) if stock else QUEUE["queries"]
+            # stock: one slow call says enough, and Odoo kills requests at 120 s
+            stop_after = STOCK_SLOW if stock else None
+            latencies, errors, result = await timed(request, count, stop_after=stop_after)
+            rows = result.get("length") if isinstance(result, dict) else None
+            summary = summarize(latencies, errors=errors, rows=rows, cpu=usage.stop())
+            results[key] = summary
+            log(
+                f"  {key}: p50 {fmt(summary['median'])} ms, p95 {fmt(summary['p95'])} ms"
+                + (f", {len(errors)} errors: {errors[0]}" if errors else "")
+            )
+        return results
     finally:
         await client.close()
 
 
-async def measure(client, requests, with_stock=True):
-    results = {}
-    for key, request in requests.items():
-        stock = key.endswith("|stock")
-        if stock and not with_stock:
-            continue
-        if not stock:  # warm the workers' caches; not timed
-            await timed(request, 2)
-        usage = Usage(client.server_pids)
-        count = min(QUEUE["queries"], QUEUE["stock_queries"]) if stock else QUEUE["queries"]
-        # stock: one slow call says enough, and Odoo kills requests at 120 s
-        latencies, errors, result = await timed(
-            request, count, stop_after=STOCK_SLOW if stock else None
-        )
-        rows = result.get("length") if isinstance(result, dict) else None
-        results[key] = summary = summarize(latencies, errors=errors, rows=rows, cpu=usage.stop())
+def measure_size(odoo, db, data, stamp, size):
+    """Time every request with the queue's indexes and (QUEUE_COMPARE) without them, then
+    capture their SQL and explain the slowest queries."""
+    definitions = dict(
+        sql(db, "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN %s", [QUEUE_INDEXES])
+    )
+    if set(QUEUE_INDEXES) - set(definitions):
         log(
-            f"  {key}: p50 {fmt(summary['median'])} ms, p95 {fmt(summary['p95'])} ms"
-            + (f", {len(errors)} errors: {errors[0]}" if errors else "")
+            f"warning: indexes not in the database: {sorted(set(QUEUE_INDEXES) - set(definitions))}"
         )
+    states = ["with", "without"] if QUEUE["compare"] and definitions else ["with"]
+    name, results = odoo.log_dir / f"bench-queue-{stamp}-{db}-{size}", {}
+    explain_log = f"{name}-explain.log"
+    # the timed server, then (QUEUE_EXPLAIN) one that logs its SQL, the indexes in place last
+    for label in ("server", "sql") if QUEUE["explain"] else ("server",):
+        debug = ["--log-handler=odoo.sql_db:DEBUG"] if label == "sql" else []
+        server = Server(odoo, db, f"{name}-{label}.log", QUEUE["workers"], 18369, debug).start()
+        try:
+            for state in states if label == "server" else reversed(states):
+                set_queue_indexes(db, definitions, present=state == "with")
+                if label == "server":
+                    log(f"measuring {QUEUE['queries']} times each, {state} the queue's indexes")
+                    results[state] = asyncio.run(measure(odoo, db, data, server, state == "with"))
+                    continue
+                captured = measure(odoo, db, data, server, state == "with", server.log)
+                results[f"sql_{state}"] = explain(
+                    db,
+                    asyncio.run(captured),
+                    explain_log,
+                    f"{size:,} tickets, {state} the queue's indexes",
+                )
+        finally:
+            server.stop()
+            set_queue_indexes(db, definitions, present=True)
+        if label == "server":
+            results["server_log"] = server_log_summary(server.log)
+        else:
+            results["explain_log"] = explain_log
+            log(f"query plans: {explain_log}")
     return results
 
 
-async def capture_sql(client, requests, server_log, with_stock=True):
-    """Each request once, with the SQL the server ran for it: name -> [(ms, sql)]."""
-    captured = {}
-    for key, request in requests.items():
-        if key.endswith("|stock") and not with_stock:
-            continue
-        if not key.endswith("|stock"):  # too slow to run twice
-            await timed(request, 1)  # warm: the second run's SQL is the steady state
-        await asyncio.sleep(0.3)
-        offset = server_log.stat().st_size
-        await timed(request, 1)
-        await asyncio.sleep(0.5)  # the log is written by the worker process
-        with open(server_log, "rb") as log_file:
-            log_file.seek(offset)
-            captured[key] = parse_sql_log(log_file.read().decode(errors="replace"))
-    return captured
+def table(size, results):
+    lines = [
+        f"queue at {size:,} tickets (ms)",
+        f"  {'request':52} {'state':8} {'median':>7} {'p95':>7} {'p99':>7} {'max':>7} {'rows':>7}",
+    ]
+    for key in results.get("with", {}):
+        for state in ("with", "without"):
+            summary = results.get(state, {}).get(key)
+            if not summary:
+                continue
+            name = key.replace("|", " (") + ")" if state == "with" else ""
+            label = "indexes" if state == "with" else "without"
+            if not QUEUE["compare"] or key.endswith("|stock"):
+                label = ""
+            cells = " ".join(f"{fmt(summary[q]):>7}" for q in ("median", "p95", "p99", "max"))
+            rows = summary["rows"] if summary["rows"] is not None else ""
+            errors = f"  {summary['errors']} errors" if summary["errors"] else ""
+            lines.append(f"  {name:52} {label:8} {cells} {rows:>7}{errors}")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- the suite
@@ -741,20 +673,12 @@ def prepare_database(odoo, db, logfile):
     log(f"installing the addon (no demo data) into {db}; log: {logfile}")
     odoo.install(db, logfile)
     out = odoo.state_dir / f"{db}-queue.json"
-    env = {
-        "QUEUE_AGENTS": str(QUEUE["agents"]),
-        "QUEUE_TEAMS": str(QUEUE["teams"]),
-        "QUEUE_PASSWORD": PASSWORD,
-        "QUEUE_POPULATE_OUT": str(out),
-    }
+    env = {"QUEUE_AGENTS": str(QUEUE["agents"]), "QUEUE_TEAMS": str(QUEUE["teams"])}
+    env |= {"QUEUE_PASSWORD": PASSWORD, "QUEUE_POPULATE_OUT": str(out)}
     odoo.shell(db, "queue_populate.py", logfile, env)
     data = json.loads(out.read_text())
-    conn = pg_connect(db)
-    conn.autocommit = False
-    with conn.cursor() as cr:
+    with contextlib.closing(pg_connect(db)) as conn, conn.cursor() as cr:
         generate_people(cr, data)
-    conn.commit()
-    conn.close()
     out.write_text(json.dumps(data))
     data["setup_seconds"] = round(time.monotonic() - started, 1)
     log(
@@ -764,66 +688,14 @@ def prepare_database(odoo, db, logfile):
     return data
 
 
-def measure_size(odoo, db, data, stamp, size):
-    """Time every request with the queue's indexes and (QUEUE_COMPARE) without them, then
-    capture their SQL and explain the slowest queries."""
-    results, definitions = {}, queue_index_definitions(db)
-    if set(QUEUE_INDEXES) - set(definitions):
-        log(
-            f"warning: indexes not in the database: {sorted(set(QUEUE_INDEXES) - set(definitions))}"
-        )
-    states = ["with", "without"] if QUEUE["compare"] and definitions else ["with"]
-    for label in ("server", "sql") if QUEUE["explain"] else ("server",):
-        debug = ["--log-handler=odoo.sql_db:DEBUG"] if label == "sql" else []
-        server = Server(
-            odoo,
-            db,
-            odoo.log_dir / f"bench-queue-{stamp}-{db}-{size}-{label}.log",
-            QUEUE["workers"],
-            18369,
-            debug,
-        ).start()
-        explain_log = odoo.log_dir / f"bench-queue-{stamp}-{db}-{size}-explain.log"
-        try:
-            for state in states if label == "server" else reversed(states):
-                set_queue_indexes(db, definitions, present=state == "with")
-                if label == "server":
-                    log(f"measuring {QUEUE['queries']} times each, {state} the queue's indexes")
-                    work = lambda c, r, s=state: measure(c, r, with_stock=s == "with")  # noqa: E731
-                    results[state] = asyncio.run(with_client(odoo, db, data, server, work))
-                else:
-                    work = lambda c, r, s=state, log=server.log: capture_sql(c, r, log, s == "with")  # noqa: E731
-                    captured = asyncio.run(with_client(odoo, db, data, server, work))
-                    results[f"sql_{state}"] = explain(
-                        db,
-                        captured,
-                        explain_log,
-                        f"{size:,} tickets, {state} the queue's indexes",
-                        QUEUE["explain"],
-                    )
-        finally:
-            server.stop()
-            set_queue_indexes(db, definitions, present=True)
-        if label == "server":
-            results["server_log"] = server_log_summary(server.log)
-        else:
-            results["explain_log"] = str(explain_log)
-            log(f"query plans: {explain_log}")
-    return results
-
-
 def run(odoo, stamp, cleanup):
     from ..main import database, git_commit, write_results
 
     setup_log = odoo.log_dir / f"bench-queue-{stamp}-setup.log"
     db, created = database(odoo, cleanup, "imlt_queue", QUEUE["db"], QUEUE["keep"], setup_log)
     cleanup.callback(cancel_queries, db)
-    report = {
-        "settings": QUEUE,
-        "sizes": {},
-        "commit": git_commit(),
-        "machine": {"cores": os.cpu_count(), "loadavg_at_start": os.getloadavg()},
-    }
+    report = {"settings": QUEUE, "sizes": {}, "commit": git_commit()}
+    report["machine"] = {"cores": os.cpu_count(), "loadavg_at_start": os.getloadavg()}
     state = odoo.state_dir / f"{db}-queue.json"
     if created:
         if not QUEUE["keep"]:
@@ -832,19 +704,13 @@ def run(odoo, stamp, cleanup):
     else:
         data = json.loads(state.read_text())
     # a kept database: QUEUE_SIZES given, generate them again; otherwise measure what is there
-    sizes = QUEUE["sizes"] if created or QUEUE["sizes_given"] else [None]
-    for size in sizes:
+    for size in QUEUE["sizes"] if created or QUEUE["sizes_given"] else [None]:
         entry = {}
         if size is not None:
-            conn = pg_connect(db)
-            conn.autocommit = False
             t0 = time.monotonic()
-            with conn.cursor() as cr:
-                delete_tickets(cr, data)
-            conn.commit()
-            log(f"generating {size:,} tickets")
-            generate_tickets(conn, data, size)
-            conn.close()
+            with contextlib.closing(pg_connect(db)) as conn:
+                conn.autocommit = False
+                generate_tickets(conn, data, size)
             entry["generate_seconds"] = round(time.monotonic() - t0, 1)
             t0 = time.monotonic()
             for table_name in ("res_partner", *TICKET_TABLES):
