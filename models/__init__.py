@@ -23,6 +23,7 @@ from . import im_livechat_channel_business_hours
 from . import ir_attachment
 from . import ir_binary
 from . import ir_http
+from . import ir_websocket
 from . import mail_message
 from . import res_partner
 from . import res_users

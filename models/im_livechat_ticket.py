@@ -249,13 +249,20 @@ class ImLivechatTicket(models.Model):
                         )
                     )
         agents_before = {ticket: ticket.user_id for ticket in self}
+        reopened = (
+            self.filtered(lambda ticket: ticket.state == "resolved")
+            if vals.get("state") not in (None, "resolved")
+            else self.browse()
+        )
         result = super().write(vals)
         if "user_id" in vals:
             for ticket in self:
                 if ticket.user_id != agents_before[ticket]:
                     ticket._sync_conversation_agent()
         if EVENT_FIELDS & set(vals):
-            self._send_ticket_event("resolved" if vals.get("state") == "resolved" else "updated")
+            self._send_ticket_event(
+                "resolved" if vals.get("state") == "resolved" else "updated", reopened=reopened
+            )
         return result
 
     # ------------------------------------------------------------
@@ -431,13 +438,17 @@ class ImLivechatTicket(models.Model):
             partners |= users.partner_id
         return partners
 
-    def _send_ticket_event(self, event):
+    def _send_ticket_event(self, event, reopened=()):
         """Send ``im_livechat.ticket/<event>`` with the public fields to the
         agents and the customer. Written to bus.bus in this transaction,
-        delivered by Odoo's bus after commit."""
+        delivered by Odoo's bus after commit. The tickets in ``reopened``
+        (resolved until now) say so: agents' sockets then listen to their
+        conversation again (ir_websocket.py)."""
         notification_type = f"im_livechat.ticket/{event}"
         for ticket in self:
             payload = ticket._public_values()
+            if ticket in reopened:
+                payload["reopened"] = True
             ticket._bus_send(notification_type, payload)
             for partner in ticket._get_customer_partners():
                 partner._bus_send(notification_type, payload)

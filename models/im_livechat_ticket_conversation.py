@@ -236,6 +236,22 @@ class ImLivechatTicket(models.Model):
                 **flag,
             )
 
+    @api.model
+    def _get_resolved_conversation_ids(self, channel_ids):
+        """Which of ``channel_ids`` are the conversations of resolved tickets:
+        one query on the ticket's channel index, for each socket's subscribe."""
+        if not channel_ids:
+            return set()
+        self.flush_model(["channel_id", "state"])
+        self.env.cr.execute(
+            """
+            SELECT channel_id FROM im_livechat_ticket
+             WHERE state = 'resolved' AND channel_id = ANY(%s)
+            """,
+            [list(channel_ids)],
+        )
+        return {channel_id for (channel_id,) in self.env.cr.fetchall()}
+
     def _on_agent_message(self, message):
         """An agent wrote in the conversation: the ticket is being worked on."""
         for ticket in self:

@@ -34,3 +34,4 @@ from . import test_search
 from . import test_business_hours
 from . import test_notes
 from . import test_collision
+from . import test_subscriptions

@@ -139,6 +139,11 @@ export const ticketQueueNotifierService = {
             if (ticket.user_id) {
                 stopRinging(ticket.id);
             }
+            // the server leaves resolved tickets' conversations out of agents'
+            // subscriptions (models/ir_websocket.py): listen to this one again
+            if (ticket.reopened) {
+                busService.forceUpdateChannels();
+            }
         });
 
         busService.subscribe("im_livechat.ticket/created", (ticket) => {
