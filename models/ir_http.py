@@ -1,6 +1,7 @@
 import re
 
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException
 
 from odoo import models
 from odoo.http import request
@@ -30,7 +31,11 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _match(cls, path):
-        if hasattr(request, "is_frontend") or not request.session.uid:
+        if (
+            hasattr(request, "is_frontend")
+            or not request.session.uid
+            or cls._is_not_frontend_route(path)
+        ):
             return super()._match(path)
         chosen_lang = cls._get_url_frontend_lang(path)
         if chosen_lang:
@@ -60,6 +65,24 @@ class IrHttp(models.AbstractModel):
                     or (session_lang and request.env["res.lang"]._get_data(code=session_lang))
                     or getattr(request, "lang", None)
                 )
+
+    @classmethod
+    def _is_not_frontend_route(cls, path):
+        """Whether ``path`` is a route without a page language (JSON-RPC, the
+        websocket, the backend): most of a signed-in user's requests, every
+        message and every socket among them. Matched as Odoo's base ir.http
+        matches, which is what http_routing does first too; a path it does
+        not know (``/de/my/tickets``) may be a page behind a language."""
+        try:
+            rule, _args = (
+                request.env["ir.http"]
+                .routing_map()
+                .bind_to_environ(request.httprequest.environ)
+                .match(path_info=path, return_rule=True)
+            )
+        except HTTPException:  # not found, or a redirect: the page logic decides
+            return False
+        return not rule.endpoint.routing.get("website", False)
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
