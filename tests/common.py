@@ -24,6 +24,7 @@ super to add to it, or not to build it, as :class:`CommittedTicketData` and
 the install checks do).
 """
 
+import json
 import logging
 import threading
 import time
@@ -386,6 +387,30 @@ def emulate_screen(browser, size):
         "Emulation.setDeviceMetricsOverride",
         params={"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 576},
     )
+
+
+try:
+    from websocket import WebSocketTimeoutException
+except ImportError:  # WebsocketCase skips its tests then
+    WebSocketTimeoutException = TimeoutError
+
+
+def receive_until(websocket, wanted, seconds):
+    """The bus messages (``{"type", "payload"}``) ``websocket`` receives
+    until one is ``wanted(message)`` or ``seconds`` have passed; the last is
+    the wanted one if it came."""
+    deadline, received = time.monotonic() + seconds, []
+    websocket.settimeout(0.5)
+    while time.monotonic() < deadline:
+        try:
+            frame = websocket.recv()
+        except (TimeoutError, WebSocketTimeoutException):
+            continue
+        for notification in json.loads(frame):
+            received.append(notification["message"])
+            if wanted(notification["message"]):
+                return received
+    return received
 
 
 def sockets_following(db_name, target):

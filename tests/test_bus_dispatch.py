@@ -1,5 +1,4 @@
 import json
-import time
 
 import odoo
 from odoo.tests import BaseCase, tagged
@@ -9,12 +8,7 @@ from odoo.addons.bus.models.bus import channel_with_db, json_dump
 from odoo.addons.bus.tests.common import WebsocketCase
 
 from ..patches import bus_dispatch
-from .common import TicketFixtures
-
-try:
-    from websocket import WebSocketTimeoutException
-except ImportError:  # WebsocketCase skips the tests then
-    WebSocketTimeoutException = TimeoutError
+from .common import TicketFixtures, receive_until
 
 NEW_MESSAGE = "discuss.channel/new_message"
 
@@ -47,18 +41,11 @@ class TestBusDispatchRecovery(TicketFixtures, WebsocketCase):
 
     def _receive_body(self, websocket, body, seconds):
         """Whether ``body`` arrives on ``websocket`` within ``seconds``."""
-        deadline = time.monotonic() + seconds
-        websocket.settimeout(0.5)
-        while time.monotonic() < deadline:
-            try:
-                frame = websocket.recv()
-            except (TimeoutError, WebSocketTimeoutException):
-                continue
-            for notification in json.loads(frame):
-                message = notification["message"]
-                if message["type"] == NEW_MESSAGE and body in json.dumps(message["payload"]):
-                    return True
-        return False
+
+        def is_it(message):
+            return message["type"] == NEW_MESSAGE and body in json.dumps(message["payload"])
+
+        return any(map(is_it, receive_until(websocket, is_it, seconds)))
 
     def test_socket_gets_what_was_written_while_the_bus_did_not_listen(self):
         if bus.ImDispatch.loop is not bus_dispatch._loop:

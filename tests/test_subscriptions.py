@@ -1,15 +1,8 @@
-import json
-
 from odoo.tests import tagged
 
 from odoo.addons.bus.tests.common import WebsocketCase
 
-from .common import TicketFixtures, sockets_following
-
-try:
-    from websocket import WebSocketTimeoutException
-except ImportError:  # WebsocketCase skips the tests then
-    WebSocketTimeoutException = TimeoutError
+from .common import TicketFixtures, receive_until, sockets_following
 
 UPDATED = "im_livechat.ticket/updated"
 
@@ -38,19 +31,11 @@ class TestAgentSubscriptions(TicketFixtures, WebsocketCase):
     def _updated_events(self, websocket, seconds=5):
         """The ``im_livechat.ticket/updated`` payloads the socket receives
         until one has come (or ``seconds`` without one)."""
-        websocket.settimeout(seconds)
-        events = []
-        while not events:
-            try:
-                frame = websocket.recv()
-            except (TimeoutError, WebSocketTimeoutException):
-                break
-            events += [
-                notification["message"]["payload"]
-                for notification in json.loads(frame)
-                if notification["message"]["type"] == UPDATED
-            ]
-        return events
+        return [
+            message["payload"]
+            for message in receive_until(websocket, lambda m: m["type"] == UPDATED, seconds)
+            if message["type"] == UPDATED
+        ]
 
     def _wake_agents(self, ticket):
         self.env.cr.precommit.run()
