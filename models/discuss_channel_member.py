@@ -13,5 +13,10 @@ class DiscussChannelMember(models.Model):
             self.channel_id.channel_type == "livechat"
             and self.channel_id.sudo().livechat_ticket_ids
         ):
-            fields = list(fields) + [name for name in ("name", "im_status") if name not in fields]
+            added = ["name"]
+            if self.partner_id != self.env.user.partner_id:
+                # not one's own presence: every post stores the poster's own
+                # member (seen, unread), and presence costs a query
+                added.append("im_status")
+            fields = list(fields) + [name for name in added if name not in fields]
         return fields

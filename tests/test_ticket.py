@@ -266,6 +266,14 @@ class TestTicketModel(TicketCommon):
             fields = member._get_store_partner_fields(["name"])
             self.assertIn("im_status", fields, member.partner_id.name)
             self.assertIn("name", fields)
+        # one's own presence is not sent to oneself (each post stores the poster's member)
+        own = members.filtered(lambda member: member.partner_id == self.customer_a.partner_id)
+        agents = members - own
+        self.assertNotIn("im_status", own.with_user(self.customer_a)._get_store_partner_fields([]))
+        self.assertIn("name", own.with_user(self.customer_a)._get_store_partner_fields([]))
+        self.assertIn(
+            "im_status", agents[:1].with_user(self.customer_a)._get_store_partner_fields([])
+        )
         # a plain live chat keeps hiding its visitor's details
         chat = self.env["discuss.channel"].create(
             {
