@@ -23,6 +23,7 @@ aside with a warning if they are gone (nothing to do outside the gevent
 process).
 """
 
+import contextlib
 import functools
 import logging
 import threading
@@ -41,16 +42,21 @@ _conditions_lock = threading.Lock()
 def _returned(pool):
     """The condition a pool's waiting borrowers wait on: notified each time a
     connection comes back. Per pool (the read-only pool is another one)."""
-    with _conditions_lock:
-        condition = pool.__dict__.get("_imlt_returned")
-        if condition is None:
-            condition = pool._imlt_returned = threading.Condition()
-        return condition
+    condition = pool.__dict__.get("_imlt_returned")
+    if condition is None:
+        with _conditions_lock:  # created once per pool
+            condition = pool.__dict__.get("_imlt_returned")
+            if condition is None:
+                condition = pool._imlt_returned = threading.Condition()
+    return condition
 
 
 def _waiting_borrow(borrow):
     @functools.wraps(borrow)
     def wait_and_borrow(self, connection_info):
+        with contextlib.suppress(sql_db.PoolError):
+            # the usual case, a free slot: Odoo's borrow as it is
+            return borrow(self, connection_info)
         deadline = None
         # Odoo's borrow runs under the pool's own lock anyway: holding the
         # condition around it serialises nothing more, and a connection given
